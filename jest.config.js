@@ -1,0 +1,27 @@
+/**
+ * Test tiers (DESIGN.md §7): unit and integration run in `npm test`; the
+ * end-to-end tier with a real sidecar and broker has its own script.
+ * @type {import('jest').Config}
+ */
+const tsJest = [
+  "ts-jest",
+  {
+    // Type-checking happens once in `npm run typecheck`; with `isolatedModules`
+    // in tsconfig.json ts-jest transpiles file by file, which keeps tests fast.
+    diagnostics: false,
+  },
+];
+
+const project = (name, extra = {}) => ({
+  displayName: name,
+  testEnvironment: "node",
+  roots: [`<rootDir>/test/${name}`],
+  testMatch: ["**/*.test.ts"],
+  transform: { "^.+\\.ts$": tsJest },
+  setupFiles: ["reflect-metadata"],
+  ...extra,
+});
+
+module.exports = {
+  projects: [project("unit"), project("integration")],
+};
