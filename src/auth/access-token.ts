@@ -1,0 +1,82 @@
+/**
+ * Verifies a bearer JWT and turns it into the authenticated user. Every
+ * failure becomes an `AuthenticationFailure` with a short, client-safe reason.
+ */
+import { createPublicKey, createSecretKey, type KeyObject } from "node:crypto";
+import jwt from "jsonwebtoken";
+import type { JwtConfig } from "../config/config";
+
+export interface AuthenticatedUser {
+  /** The verified subject; the only source of identity in the system. */
+  readonly id: string;
+}
+
+/** Tokens beyond this size are refused before any parsing (typical JWTs are < 2 KiB). */
+export const MAX_TOKEN_LENGTH = 8192;
+const MAX_USER_ID_LENGTH = 256;
+
+export class AuthenticationFailure extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = "AuthenticationFailure";
+  }
+}
+
+export type AccessTokenVerifier = (token: string) => AuthenticatedUser;
+
+/**
+ * Builds a verifier with the key parsed once: per-request key parsing is both
+ * slow and a place for mistakes.
+ */
+export function createAccessTokenVerifier(config: JwtConfig): AccessTokenVerifier {
+  const key: KeyObject = config.algorithms.includes("HS256")
+    ? createSecretKey(Buffer.from(config.verificationKey, "utf8"))
+    : createPublicKey(config.verificationKey);
+  const options: jwt.VerifyOptions & { complete: false } = {
+    algorithms: [...config.algorithms],
+    clockTolerance: config.clockToleranceSeconds,
+    complete: false,
+    ...(config.issuer === undefined ? {} : { issuer: config.issuer }),
+    ...(config.audience === undefined ? {} : { audience: config.audience }),
+  };
+
+  return (token) => {
+    if (token.length > MAX_TOKEN_LENGTH) throw new AuthenticationFailure("token too large");
+    let claims: jwt.JwtPayload | string;
+    try {
+      claims = jwt.verify(token, key, options);
+    } catch (error) {
+      throw new AuthenticationFailure(describeVerifyError(error));
+    }
+    if (typeof claims !== "object" || claims === null) throw new AuthenticationFailure("malformed token");
+    return { id: userIdFrom(claims[config.userClaim], config.userClaim) };
+  };
+}
+
+function userIdFrom(value: unknown, claim: string): string {
+  if (typeof value !== "string" || value.length === 0) {
+    throw new AuthenticationFailure(`missing or invalid "${claim}" claim`);
+  }
+  // Control characters would end up in Kafka headers and logs.
+  // eslint-disable-next-line no-control-regex -- matching them is the point
+  if (value.length > MAX_USER_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new AuthenticationFailure(`invalid "${claim}" claim`);
+  }
+  return value;
+}
+
+function describeVerifyError(error: unknown): string {
+  if (error instanceof jwt.TokenExpiredError) return "token expired";
+  if (error instanceof jwt.NotBeforeError) return "token not yet valid";
+  if (!(error instanceof jwt.JsonWebTokenError)) return "invalid token";
+  const message = error.message;
+  if (message === "invalid signature") return "invalid signature";
+  if (message === "invalid algorithm" || message.startsWith("jwt signature is required"))
+    return "unsupported algorithm";
+  if (message.startsWith("jwt issuer invalid")) return "wrong issuer";
+  if (message.startsWith("jwt audience invalid")) return "wrong audience";
+  if (message === "jwt malformed" || message.startsWith("invalid token") || message.startsWith("Unexpected token")) {
+    return "malformed token";
+  }
+  return "invalid token";
+}

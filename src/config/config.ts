@@ -1,0 +1,233 @@
+/**
+ * Reads the environment once, validates every value and returns a typed,
+ * frozen configuration. Nothing else in the code reads `process.env`.
+ */
+import { readFileSync } from "node:fs";
+import { DEVELOPMENT_JWT_SECRET } from "./development-secret";
+
+export type JwtAlgorithm = "HS256" | "RS256" | "ES256";
+const SUPPORTED_ALGORITHMS: readonly JwtAlgorithm[] = ["HS256", "RS256", "ES256"];
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface JwtConfig {
+  /** One family only: HS256, or any of RS256/ES256 with a public key. */
+  readonly algorithms: readonly JwtAlgorithm[];
+  /** The HMAC secret (HS256) or the PEM public key (RS256/ES256). */
+  readonly verificationKey: string;
+  readonly issuer?: string;
+  readonly audience?: string;
+  readonly userClaim: string;
+  readonly clockToleranceSeconds: number;
+  /** True when no JWT setting was given and the well-known development secret is in use. */
+  readonly usingDevelopmentSecret: boolean;
+}
+
+export interface DaprConfig {
+  readonly host: string;
+  readonly httpPort: number;
+  readonly apiToken?: string;
+  readonly pubsubName: string;
+  readonly todoEventsTopic: string;
+  readonly publishTimeoutMs: number;
+}
+
+export interface Config {
+  readonly port: number;
+  readonly nodeEnv: string;
+  readonly isProduction: boolean;
+  readonly logLevel: LogLevel;
+  readonly jwt: JwtConfig;
+  readonly dapr: DaprConfig;
+  /** Checked on the Dapr delivery route when set. */
+  readonly appApiToken?: string;
+  readonly databaseUrl: string;
+  readonly graphql: {
+    readonly introspection: boolean;
+    /** Apollo Sandbox at GET /graphql (never in production). */
+    readonly sandbox: boolean;
+  };
+}
+
+/** A start-up error that names the offending variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${reason}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface LoadConfigResult {
+  readonly config: Config;
+  /** Things an operator must see at start-up (e.g. the development secret is in use). */
+  readonly warnings: readonly string[];
+}
+
+export function loadConfig(env: Env): LoadConfigResult {
+  const warnings: string[] = [];
+  const nodeEnv = text(env, "NODE_ENV") ?? "development";
+  const isProduction = nodeEnv === "production";
+  const jwt = loadJwtConfig(env, isProduction, warnings);
+  const config: Config = {
+    port: integer(env, "PORT", 4000, 0, 65535),
+    nodeEnv,
+    isProduction,
+    logLevel: oneOf(env, "LOG_LEVEL", LOG_LEVELS, nodeEnv === "test" ? "silent" : "info"),
+    jwt,
+    dapr: {
+      host: text(env, "DAPR_HOST") ?? "127.0.0.1",
+      httpPort: integer(env, "DAPR_HTTP_PORT", 3500, 1, 65535),
+      apiToken: text(env, "DAPR_API_TOKEN"),
+      pubsubName: name(env, "PUBSUB_NAME", "kafka-pubsub"),
+      todoEventsTopic: name(env, "TODO_EVENTS_TOPIC", "todo-events"),
+      publishTimeoutMs: integer(env, "PUBLISH_TIMEOUT_MS", 5000, 1, 120_000),
+    },
+    appApiToken: text(env, "APP_API_TOKEN"),
+    databaseUrl: text(env, "DATABASE_URL") ?? "sqlite:./data/todos.db",
+    graphql: {
+      introspection: boolean(env, "GRAPHQL_INTROSPECTION", !isProduction),
+      sandbox: !isProduction && boolean(env, "GRAPHQL_SANDBOX", true),
+    },
+  };
+  return { config: deepFreeze(config), warnings };
+}
+
+function loadJwtConfig(env: Env, isProduction: boolean, warnings: string[]): JwtConfig {
+  if (text(env, "JWT_JWKS_URI") !== undefined) {
+    // Refuse rather than silently ignore: an operator who sets it expects it to be used.
+    throw new ConfigError("JWT_JWKS_URI", "is not supported yet; set JWT_PUBLIC_KEY or JWT_PUBLIC_KEY_FILE");
+  }
+  const secret = text(env, "JWT_SECRET");
+  const publicKey = readPublicKey(env);
+  if (secret !== undefined && publicKey !== undefined) {
+    throw new ConfigError("JWT_SECRET", "and JWT_PUBLIC_KEY/JWT_PUBLIC_KEY_FILE are mutually exclusive");
+  }
+  const common = {
+    issuer: text(env, "JWT_ISSUER"),
+    audience: text(env, "JWT_AUDIENCE"),
+    userClaim: name(env, "JWT_USER_CLAIM", "sub"),
+    clockToleranceSeconds: integer(env, "JWT_CLOCK_TOLERANCE_SECONDS", 5, 0, 300),
+  };
+
+  if (publicKey !== undefined) {
+    const algorithms = algorithmList(env, ["RS256", "ES256"]);
+    if (algorithms.includes("HS256")) {
+      // Accepting HS256 next to a public key invites algorithm confusion.
+      throw new ConfigError("JWT_ALGORITHMS", "cannot include HS256 when a public key is configured");
+    }
+    return { ...common, algorithms, verificationKey: publicKey, usingDevelopmentSecret: false };
+  }
+
+  const algorithms = algorithmList(env, ["HS256"]);
+  if (algorithms.some((algorithm) => algorithm !== "HS256")) {
+    throw new ConfigError("JWT_ALGORITHMS", "may only be HS256 when JWT_SECRET is used");
+  }
+  if (secret !== undefined) {
+    if (Buffer.byteLength(secret) < 32) {
+      throw new ConfigError("JWT_SECRET", "must be at least 32 bytes long for HS256");
+    }
+    return { ...common, algorithms, verificationKey: secret, usingDevelopmentSecret: false };
+  }
+  if (isProduction) {
+    throw new ConfigError("JWT_SECRET", "is required in production (or JWT_PUBLIC_KEY / JWT_PUBLIC_KEY_FILE)");
+  }
+  warnings.push(
+    "No JWT_SECRET or JWT_PUBLIC_KEY set: using the PUBLIC development secret. Anyone can mint tokens. Never use this outside development.",
+  );
+  return { ...common, algorithms, verificationKey: DEVELOPMENT_JWT_SECRET, usingDevelopmentSecret: true };
+}
+
+function readPublicKey(env: Env): string | undefined {
+  const inline = text(env, "JWT_PUBLIC_KEY");
+  const file = text(env, "JWT_PUBLIC_KEY_FILE");
+  if (inline !== undefined && file !== undefined) {
+    throw new ConfigError("JWT_PUBLIC_KEY", "and JWT_PUBLIC_KEY_FILE are mutually exclusive");
+  }
+  if (file !== undefined) {
+    try {
+      return assertPem(readFileSync(file, "utf8"), "JWT_PUBLIC_KEY_FILE");
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      throw new ConfigError(
+        "JWT_PUBLIC_KEY_FILE",
+        `cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      );
+    }
+  }
+  // Environments often flatten newlines; accept the literal "\n" form too.
+  return inline === undefined ? undefined : assertPem(inline.replace(/\\n/g, "\n"), "JWT_PUBLIC_KEY");
+}
+
+function assertPem(value: string, variable: string): string {
+  if (!/-----BEGIN (RSA )?PUBLIC KEY-----/.test(value)) {
+    throw new ConfigError(variable, "must be a PEM public key (-----BEGIN PUBLIC KEY-----)");
+  }
+  return value;
+}
+
+function algorithmList(env: Env, fallback: JwtAlgorithm[]): JwtAlgorithm[] {
+  const raw = text(env, "JWT_ALGORITHMS");
+  if (raw === undefined) return fallback;
+  const algorithms = raw.split(",").map((part) => part.trim());
+  for (const algorithm of algorithms) {
+    if (!SUPPORTED_ALGORITHMS.includes(algorithm as JwtAlgorithm)) {
+      throw new ConfigError(
+        "JWT_ALGORITHMS",
+        `contains unsupported algorithm "${algorithm}" (allowed: ${SUPPORTED_ALGORITHMS.join(", ")})`,
+      );
+    }
+  }
+  return algorithms as JwtAlgorithm[];
+}
+
+function text(env: Env, variable: string): string | undefined {
+  const value = env[variable]?.trim();
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function integer(env: Env, variable: string, fallback: number, min: number, max: number): number {
+  const raw = text(env, variable);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(variable, `must be an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(variable, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function boolean(env: Env, variable: string, fallback: boolean): boolean {
+  const raw = text(env, variable)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new ConfigError(variable, `must be true or false, got "${raw}"`);
+}
+
+function oneOf<T extends string>(env: Env, variable: string, allowed: readonly T[], fallback: T): T {
+  const raw = text(env, variable);
+  if (raw === undefined) return fallback;
+  if (!allowed.includes(raw as T))
+    throw new ConfigError(variable, `must be one of ${allowed.join(", ")}, got "${raw}"`);
+  return raw as T;
+}
+
+/** Names end up in URLs and claim look-ups: keep them to a safe character set. */
+function name(env: Env, variable: string, fallback: string): string {
+  const raw = text(env, variable) ?? fallback;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(raw)) {
+    throw new ConfigError(variable, `must be a simple name (letters, digits, "_", ".", "-"), got "${raw}"`);
+  }
+  return raw;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object") {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
