@@ -1,0 +1,29 @@
+/**
+ * The port between the services and the message bus. Implementations never
+ * throw for a failed publish: they report a typed outcome, so callers decide
+ * (the trigger mutation reports EVENT_PUBLISH_FAILED, the outbox relay retries).
+ */
+import type { TodoEvent } from "./todo-event";
+
+export type PublishFailureReason =
+  /** The sidecar did not answer within the configured timeout. */
+  | "timeout"
+  /** The sidecar could not be reached at all (not running, refused). */
+  | "unavailable"
+  /** The sidecar answered with an error (component down, broker refused, bad request). */
+  | "rejected";
+
+export type PublishOutcome =
+  { readonly ok: true } | { readonly ok: false; readonly reason: PublishFailureReason; readonly detail: string };
+
+export interface PublishOptions {
+  /** W3C trace context of the request that caused the event, when known. */
+  readonly traceparent?: string;
+}
+
+export interface EventPublisher {
+  /** Where events go; reported in logs. */
+  readonly destination: { readonly pubsubName: string; readonly topic: string };
+  publish(event: TodoEvent, options?: PublishOptions): Promise<PublishOutcome>;
+  close(): Promise<void>;
+}
