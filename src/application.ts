@@ -1,0 +1,118 @@
+/**
+ * Composition root: wires configuration into adapters, services, GraphQL and
+ * HTTP. Tests call `startApplication` with an in-memory publisher; `main.ts`
+ * adds process concerns (signals, exit codes).
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { createAccessTokenVerifier } from "./auth/access-token";
+import { signDevelopmentToken } from "./auth/development-token";
+import type { Config } from "./config/config";
+import { DaprEventPublisher } from "./events/dapr-event-publisher";
+import { createSidecarProbe, type SidecarStatus } from "./events/dapr-sidecar-probe";
+import type { EventPublisher } from "./events/event-publisher";
+import { IdempotencyKeys } from "./events/idempotency-keys";
+import { TodoEventService } from "./events/todo-event.service";
+import { createApolloServer } from "./graphql/apollo-server";
+import type { Services } from "./graphql/context";
+import { createContextFactory } from "./graphql/context-factory";
+import { buildGraphQLSchema } from "./graphql/schema";
+import { createExpressApp } from "./http/app";
+import { createLogger, type Logger } from "./logging/logger";
+
+const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+const IDEMPOTENCY_MAX_KEYS = 100_000;
+
+export interface ApplicationOverrides {
+  readonly logger?: Logger;
+  /** Replaces the Dapr publisher (tests use an in-memory one). */
+  readonly publisher?: EventPublisher;
+  readonly probeSidecar?: () => Promise<SidecarStatus>;
+  /** Interface to bind; defaults to all interfaces. Tests use 127.0.0.1. */
+  readonly host?: string;
+}
+
+export interface RunningApplication {
+  readonly url: string;
+  readonly port: number;
+  readonly httpServer: Server;
+  readonly services: Services;
+  /** Stops accepting, finishes in-flight requests, closes the publisher. */
+  close(): Promise<void>;
+}
+
+export async function startApplication(
+  config: Config,
+  overrides: ApplicationOverrides = {},
+): Promise<RunningApplication> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const publisher =
+    overrides.publisher ??
+    new DaprEventPublisher({
+      daprHost: config.dapr.host,
+      daprHttpPort: config.dapr.httpPort,
+      daprApiToken: config.dapr.apiToken,
+      pubsubName: config.dapr.pubsubName,
+      topic: config.dapr.todoEventsTopic,
+      publishTimeoutMs: config.dapr.publishTimeoutMs,
+      logger,
+    });
+  const services: Services = {
+    todoEvents: new TodoEventService(
+      publisher,
+      new IdempotencyKeys({ ttlMs: IDEMPOTENCY_WINDOW_MS, maxEntries: IDEMPOTENCY_MAX_KEYS }),
+    ),
+  };
+
+  const httpServer = createServer();
+  const apollo = createApolloServer({
+    schema: await buildGraphQLSchema(),
+    introspection: config.graphql.introspection,
+    sandbox: config.graphql.sandbox,
+    sandboxToken: config.jwt.usingDevelopmentSecret
+      ? signDevelopmentToken(config.jwt, { subject: "dev-user", ttl: "24h" })
+      : undefined,
+    logger,
+    extraPlugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+  });
+  await apollo.start();
+
+  let acceptingTraffic = true;
+  const app = createExpressApp({
+    apollo,
+    createContext: createContextFactory({ verifyAccessToken: createAccessTokenVerifier(config.jwt), services, logger }),
+    health: {
+      probeSidecar:
+        overrides.probeSidecar ??
+        createSidecarProbe({ daprHost: config.dapr.host, daprHttpPort: config.dapr.httpPort, timeoutMs: 1000 }),
+      isAcceptingTraffic: () => acceptingTraffic,
+    },
+    logger,
+  });
+  httpServer.on("request", app);
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(config.port, overrides.host, () => {
+      httpServer.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const url = `http://${overrides.host ?? "localhost"}:${port}/graphql`;
+  logger.info({ port, pubsub: publisher.destination }, "todo API listening");
+
+  return {
+    url,
+    port,
+    httpServer,
+    services,
+    async close() {
+      acceptingTraffic = false;
+      // Apollo's drain plugin closes the listener and waits for in-flight requests.
+      await apollo.stop();
+      await publisher.close();
+    },
+  };
+}

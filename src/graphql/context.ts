@@ -1,0 +1,24 @@
+import type { AuthenticatedUser } from "../auth/access-token";
+import type { TodoEventService } from "../events/todo-event.service";
+import type { Logger } from "../logging/logger";
+
+/** What resolvers may use; tests build one with in-memory parts. */
+export interface Services {
+  readonly todoEvents: TodoEventService;
+}
+
+/** Built once per request (HTTP) or per operation (WebSocket). */
+export interface GraphQLContext {
+  /** The verified JWT subject, or null for an anonymous request. */
+  readonly user: AuthenticatedUser | null;
+  readonly requestId: string;
+  readonly log: Logger;
+  readonly services: Services;
+  readonly traceparent?: string;
+}
+
+/** Narrows the user for resolvers behind `@Authorized()`. */
+export function authenticatedUser(context: GraphQLContext): AuthenticatedUser {
+  if (context.user === null) throw new Error("authenticatedUser() called on an unauthenticated context");
+  return context.user;
+}

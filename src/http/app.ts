@@ -1,0 +1,80 @@
+/** The Express 5 application: health, GraphQL at /graphql, and JSON errors without internals. */
+import type { ApolloServer } from "@apollo/server";
+import { expressMiddleware } from "@as-integrations/express5";
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
+import type { GraphQLContext } from "../graphql/context";
+import type { ContextFactory } from "../graphql/context-factory";
+import type { Logger } from "../logging/logger";
+import { healthRoutes, type HealthDependencies } from "./health";
+import { assignRequestId, traceparentFrom } from "./request-id";
+
+/** Comfortably above the largest legal request (details are capped at 16 KiB). */
+export const MAX_REQUEST_BODY = "64kb";
+
+export interface ExpressAppDependencies {
+  readonly apollo: ApolloServer<GraphQLContext>;
+  readonly createContext: ContextFactory;
+  readonly health: HealthDependencies;
+  readonly logger: Logger;
+}
+
+export function createExpressApp(deps: ExpressAppDependencies): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(assignRequestId);
+  app.use(healthRoutes(deps.health));
+  app.use(
+    "/graphql",
+    express.json({ limit: MAX_REQUEST_BODY }),
+    markBodyAsRead,
+    expressMiddleware(deps.apollo, {
+      context: async ({ req, res }) =>
+        deps.createContext({
+          requestId: res.locals.requestId as string,
+          authorization: req.get("authorization"),
+          traceparent: traceparentFrom(req.get("traceparent")),
+        }),
+    }),
+  );
+  app.use(notFound);
+  app.use(jsonErrors(deps.logger));
+  return app;
+}
+
+/**
+ * Apollo's integration refuses requests whose body was never parsed (a
+ * non-JSON content type) with a confusing 500; an explicit undefined body
+ * lets Apollo answer with its own 400 instead.
+ */
+const markBodyAsRead: RequestHandler = (req, _res, next) => {
+  if (!("body" in req)) (req as { body?: unknown }).body = undefined;
+  next();
+};
+
+const notFound: RequestHandler = (_req, res) => {
+  res.status(404).json(errorBody("Not found", "NOT_FOUND"));
+};
+
+function jsonErrors(logger: Logger): ErrorRequestHandler {
+  return (error: { type?: string; status?: number }, _req, res, _next) => {
+    if (error.type === "entity.too.large") {
+      res.status(413).json(errorBody(`Request body exceeds ${MAX_REQUEST_BODY}`, "PAYLOAD_TOO_LARGE"));
+      return;
+    }
+    if (error.type === "entity.parse.failed") {
+      res.status(400).json(errorBody("Malformed JSON body", "BAD_REQUEST"));
+      return;
+    }
+    if (typeof error.status === "number" && error.status >= 400 && error.status < 500) {
+      res.status(error.status).json(errorBody("Bad request", "BAD_REQUEST"));
+      return;
+    }
+    logger.error({ err: error, requestId: res.locals.requestId }, "unhandled HTTP error");
+    res.status(500).json(errorBody("Internal server error", "INTERNAL_SERVER_ERROR"));
+  };
+}
+
+/** Same shape as a GraphQL error response, so clients handle one format. */
+function errorBody(message: string, code: string): { errors: { message: string; extensions: { code: string } }[] } {
+  return { errors: [{ message, extensions: { code } }] };
+}

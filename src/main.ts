@@ -1,0 +1,58 @@
+/** Process entry point: configuration, start, and a bounded graceful shutdown. */
+import { startApplication } from "./application";
+import { ConfigError, loadConfig } from "./config/config";
+import { createLogger } from "./logging/logger";
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+async function main(): Promise<void> {
+  let loaded;
+  try {
+    loaded = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const { config, warnings } = loaded;
+  const logger = createLogger(config.logLevel);
+  for (const warning of warnings) logger.warn(warning);
+
+  const startedAt = performance.now();
+  const application = await startApplication(config, { logger });
+  logger.info({ url: application.url, startupMs: Math.round(performance.now() - startedAt) }, "ready");
+  if (config.graphql.sandbox) logger.info(`Apollo Sandbox: open ${application.url} in a browser`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    // pino writes asynchronously: flush before exiting or the last lines are lost.
+    const exit = (code: number): void => logger.flush(() => process.exit(code));
+    const deadline = setTimeout(() => {
+      logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, "shutdown deadline exceeded; exiting");
+      exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    application.close().then(
+      () => {
+        logger.info("stopped");
+        exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, "error during shutdown");
+        exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
