@@ -1,0 +1,77 @@
+/**
+ * Runs operations through the real schema, auth checker, validation and error
+ * formatting (Apollo's executeOperation), without HTTP: the shape of a
+ * resolver unit test here.
+ */
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import type { GraphQLFormattedError, GraphQLSchema } from "graphql";
+import { createAccessTokenVerifier } from "../../src/auth/access-token";
+import { IdempotencyKeys } from "../../src/events/idempotency-keys";
+import { TodoEventService } from "../../src/events/todo-event.service";
+import { createApolloServer } from "../../src/graphql/apollo-server";
+import type { Services } from "../../src/graphql/context";
+import { createContextFactory } from "../../src/graphql/context-factory";
+import { buildGraphQLSchema } from "../../src/graphql/schema";
+import { testConfig } from "./config";
+import { InMemoryEventPublisher } from "./in-memory-event-publisher";
+import { silentLogger } from "./logger";
+import { tokenFor } from "./tokens";
+
+let schema: Promise<GraphQLSchema> | undefined;
+
+export interface OperationResult<TData> {
+  readonly data?: TData | null;
+  readonly errors?: readonly GraphQLFormattedError[];
+}
+
+export interface GraphQLHarness {
+  readonly publisher: InMemoryEventPublisher;
+  readonly services: Services;
+  /** Runs an operation as `userId` (a freshly signed token), or anonymously when `userId` is null. */
+  execute<TData, TVariables extends Record<string, unknown>>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables: TVariables,
+    userId: string | null,
+  ): Promise<OperationResult<TData>>;
+}
+
+export async function createGraphQLHarness(publisher = new InMemoryEventPublisher()): Promise<GraphQLHarness> {
+  schema ??= buildGraphQLSchema();
+  const config = testConfig();
+  const services: Services = {
+    todoEvents: new TodoEventService(publisher, new IdempotencyKeys({ ttlMs: 60_000, maxEntries: 1000 })),
+  };
+  const server = createApolloServer({
+    schema: await schema,
+    introspection: true,
+    sandbox: false,
+    logger: silentLogger,
+  });
+  await server.start();
+  const createContext = createContextFactory({
+    verifyAccessToken: createAccessTokenVerifier(config.jwt),
+    services,
+    logger: silentLogger,
+  });
+
+  return {
+    publisher,
+    services,
+    async execute(document, variables, userId) {
+      const contextValue = createContext({
+        requestId: "test-request",
+        authorization: userId === null ? undefined : `Bearer ${tokenFor(userId)}`,
+      });
+      const response = await server.executeOperation({ query: document, variables }, { contextValue });
+      if (response.body.kind !== "single") throw new Error("expected a single result");
+      const { data, errors } = response.body.singleResult;
+      return { data: data as never, errors };
+    },
+  };
+}
+
+/** The `extensions.code` of the only error, failing loudly when the shape is different. */
+export function onlyErrorCode(result: OperationResult<unknown>): unknown {
+  if (result.errors?.length !== 1) throw new Error(`expected exactly one error, got ${JSON.stringify(result.errors)}`);
+  return result.errors[0].extensions?.code;
+}

@@ -1,0 +1,53 @@
+/** Records what would have been published; can be told to fail, to test the failure paths. */
+import type { EventPublisher, PublishOptions, PublishOutcome } from "../../src/events/event-publisher";
+import { publishMetadataFor, type TodoEvent } from "../../src/events/todo-event";
+
+export interface PublishedMessage {
+  readonly pubsubName: string;
+  readonly topic: string;
+  readonly payload: TodoEvent;
+  /** Exactly what the Dapr adapter would send as publish metadata. */
+  readonly metadata: Record<string, string>;
+}
+
+export class InMemoryEventPublisher implements EventPublisher {
+  readonly destination = { pubsubName: "kafka-pubsub", topic: "todo-events" };
+  readonly published: PublishedMessage[] = [];
+  attempts = 0;
+  private failuresLeft = 0;
+  private gate: Promise<void> | undefined;
+  closed = false;
+
+  /** The next `count` publishes fail with reason "unavailable". */
+  failNext(count: number): this {
+    this.failuresLeft = count;
+    return this;
+  }
+
+  /** Publishes wait until the returned function is called (to test concurrent requests). */
+  hold(): () => void {
+    let release!: () => void;
+    this.gate = new Promise((resolve) => (release = resolve));
+    return () => {
+      this.gate = undefined;
+      release();
+    };
+  }
+
+  async publish(event: TodoEvent, options: PublishOptions = {}): Promise<PublishOutcome> {
+    this.attempts += 1;
+    if (this.gate !== undefined) await this.gate;
+    if (this.failuresLeft > 0) {
+      this.failuresLeft -= 1;
+      return { ok: false, reason: "unavailable", detail: "in-memory publisher told to fail" };
+    }
+    // A structured copy, as a real transport would serialise it.
+    const payload = JSON.parse(JSON.stringify(event)) as TodoEvent;
+    this.published.push({ ...this.destination, payload, metadata: publishMetadataFor(event, options.traceparent) });
+    return { ok: true };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}

@@ -1,0 +1,28 @@
+/** The checked-in contract files must match the code; regenerate with `npm run schema && npm run codegen`. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { generate, loadCodegenConfig } from "@graphql-codegen/cli";
+import { printGraphQLSchema } from "../../../src/graphql/print-schema";
+import { buildGraphQLSchema } from "../../../src/graphql/schema";
+
+const root = join(__dirname, "..", "..", "..");
+const read = (path: string): string => readFileSync(join(root, path), "utf8");
+
+describe("generated files", () => {
+  it("schema/schema.graphql is what the code emits (run `npm run schema`)", async () => {
+    expect(read("schema/schema.graphql")).toBe(printGraphQLSchema(await buildGraphQLSchema()));
+  });
+
+  it("test/generated/graphql.ts is what codegen produces (run `npm run codegen`)", async () => {
+    const cwd = process.cwd();
+    process.chdir(root);
+    try {
+      const { config } = await loadCodegenConfig({ configFilePath: "codegen.yml" });
+      const outputs = (await generate({ ...config, silent: true }, false)) as { filename: string; content: string }[];
+      expect(outputs.map((output) => output.filename)).toEqual(["test/generated/graphql.ts"]);
+      expect(read("test/generated/graphql.ts")).toBe(outputs[0].content);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+});
