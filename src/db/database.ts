@@ -1,0 +1,73 @@
+/**
+ * Opens the configured database (SQLite embedded by default, PostgreSQL for
+ * scale-out), runs the migrations and hands out one typed Kysely instance.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import SqliteDatabase from "better-sqlite3";
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from "kysely";
+import { Pool, types } from "pg";
+import { parseDatabaseUrl, type DatabaseLocation } from "./database-url";
+import { migrationProvider } from "./migrations";
+import type { DatabaseSchema } from "./schema";
+
+export type DatabaseDialect = DatabaseLocation["dialect"];
+
+export interface Database {
+  readonly db: Kysely<DatabaseSchema>;
+  readonly dialect: DatabaseDialect;
+  /** PostgreSQL only: the pool, for session-level locks that need a dedicated connection. */
+  readonly pool?: Pool;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** Connections per instance (PostgreSQL). */
+  readonly poolSize?: number;
+}
+
+// COUNT(*) and BIGSERIAL come back as int8 strings by default; our counts and ids fit a double.
+types.setTypeParser(types.builtins.INT8, (value) => Number(value));
+
+export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<Database> {
+  const location = parseDatabaseUrl(url);
+  const database =
+    location.dialect === "postgres" ? openPostgres(location.connectionString, options) : openSqlite(location.path);
+  try {
+    await migrate(database);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return database;
+}
+
+function openSqlite(path: string): Database {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new SqliteDatabase(path);
+  // WAL lets readers run during the relay's writes; the busy timeout rides out a
+  // second process (e.g. a CLI) holding the write lock briefly.
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("synchronous = NORMAL");
+  sqlite.pragma("busy_timeout = 5000");
+  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: "sqlite", close: () => db.destroy() };
+}
+
+function openPostgres(connectionString: string, options: OpenDatabaseOptions): Database {
+  const pool = new Pool({ connectionString, max: options.poolSize ?? 10 });
+  // An idle client losing its server (restart, failover) must not crash the process.
+  pool.on("error", () => undefined);
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: "postgres", pool, close: () => db.destroy() };
+}
+
+async function migrate(database: Database): Promise<void> {
+  const migrator = new Migrator({ db: database.db, provider: migrationProvider(database.dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((result) => result.status === "Error");
+  if (error !== undefined || failed !== undefined) {
+    const name = failed?.migrationName ?? "unknown";
+    throw new Error(`database migration ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
