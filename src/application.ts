@@ -11,8 +11,13 @@ import { signDevelopmentToken } from "./auth/development-token";
 import type { Config } from "./config/config";
 import { DaprEventPublisher } from "./events/dapr-event-publisher";
 import { createSidecarProbe, type SidecarStatus } from "./events/dapr-sidecar-probe";
+import { openDatabase, type Database } from "./db/database";
+import { EventHistoryService } from "./events/event-history.service";
 import type { EventPublisher } from "./events/event-publisher";
 import { IdempotencyKeys } from "./events/idempotency-keys";
+import { OutboxRelay, type OutboxRelayOptions } from "./events/outbox-relay";
+import { OutboxRepository } from "./events/outbox.repository";
+import { PostgresAdvisoryLeadership, soleRelay } from "./events/relay-leadership";
 import { TodoEventService } from "./events/todo-event.service";
 import { createApolloServer } from "./graphql/apollo-server";
 import type { Services } from "./graphql/context";
@@ -20,12 +25,18 @@ import { createContextFactory } from "./graphql/context-factory";
 import { buildGraphQLSchema } from "./graphql/schema";
 import { createExpressApp } from "./http/app";
 import { createLogger, type Logger } from "./logging/logger";
+import { TodoRepository } from "./todos/todo.repository";
+import { TodoService } from "./todos/todo.service";
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const IDEMPOTENCY_MAX_KEYS = 100_000;
 
 export interface ApplicationOverrides {
   readonly logger?: Logger;
+  /** An already open database (tests share one); otherwise DATABASE_URL is opened and closed here. */
+  readonly database?: Database;
+  /** Relay tuning (tests shorten the backoff). */
+  readonly relay?: Partial<Pick<OutboxRelayOptions, "pollIntervalMs" | "backoff" | "standbyIntervalMs">>;
   /** Replaces the Dapr publisher (tests use an in-memory one). */
   readonly publisher?: EventPublisher;
   readonly probeSidecar?: () => Promise<SidecarStatus>;
@@ -38,6 +49,7 @@ export interface RunningApplication {
   readonly port: number;
   readonly httpServer: Server;
   readonly services: Services;
+  readonly relay: OutboxRelay;
   /** Stops accepting, finishes in-flight requests, closes the publisher. */
   close(): Promise<void>;
 }
@@ -58,12 +70,8 @@ export async function startApplication(
       publishTimeoutMs: config.dapr.publishTimeoutMs,
       logger,
     });
-  const services: Services = {
-    todoEvents: new TodoEventService(
-      publisher,
-      new IdempotencyKeys({ ttlMs: IDEMPOTENCY_WINDOW_MS, maxEntries: IDEMPOTENCY_MAX_KEYS }),
-    ),
-  };
+  const database = overrides.database ?? (await openDatabase(config.databaseUrl));
+  const { services, relay } = createServices({ database, publisher, logger, relay: overrides.relay });
 
   const httpServer = createServer();
   const apollo = createApolloServer({
@@ -86,6 +94,7 @@ export async function startApplication(
       probeSidecar:
         overrides.probeSidecar ??
         createSidecarProbe({ daprHost: config.dapr.host, daprHttpPort: config.dapr.httpPort, timeoutMs: 1000 }),
+      outboxBacklog: () => services.eventHistory.backlog(),
       isAcceptingTraffic: () => acceptingTraffic,
     },
     logger,
@@ -101,18 +110,54 @@ export async function startApplication(
   });
   const { port } = httpServer.address() as AddressInfo;
   const url = `http://${overrides.host ?? "localhost"}:${port}/graphql`;
-  logger.info({ port, pubsub: publisher.destination }, "todo API listening");
+  relay.start();
+  logger.info({ port, pubsub: publisher.destination, database: database.dialect }, "todo API listening");
 
   return {
     url,
     port,
     httpServer,
     services,
+    relay,
     async close() {
       acceptingTraffic = false;
       // Apollo's drain plugin closes the listener and waits for in-flight requests.
       await apollo.stop();
+      await relay.stop();
       await publisher.close();
+      if (overrides.database === undefined) await database.close();
     },
   };
+}
+
+export interface ServiceDependencies {
+  readonly database: Database;
+  readonly publisher: EventPublisher;
+  readonly logger: Logger;
+  readonly relay?: ApplicationOverrides["relay"];
+}
+
+/** Services and the outbox relay over one database; shared by the server and by tests. */
+export function createServices(deps: ServiceDependencies): { services: Services; relay: OutboxRelay } {
+  const { db, dialect, pool } = deps.database;
+  const outbox = new OutboxRepository(dialect);
+  const relay = new OutboxRelay({
+    db,
+    outbox,
+    publisher: deps.publisher,
+    leadership: dialect === "postgres" && pool !== undefined ? new PostgresAdvisoryLeadership(pool) : soleRelay,
+    logger: deps.logger,
+    ...deps.relay,
+  });
+  const todos = new TodoService({ db, todos: new TodoRepository(), outbox, onEventsWritten: () => relay.notify() });
+  const services: Services = {
+    todos,
+    todoEvents: new TodoEventService(
+      deps.publisher,
+      new IdempotencyKeys({ ttlMs: IDEMPOTENCY_WINDOW_MS, maxEntries: IDEMPOTENCY_MAX_KEYS }),
+      (userId, taskId) => todos.isOwnedBy(userId, taskId),
+    ),
+    eventHistory: new EventHistoryService(db, outbox),
+  };
+  return { services, relay };
 }

@@ -4,7 +4,7 @@
  * EVENT_PUBLISH_FAILED without taking the server down.
  */
 import { randomUUID } from "node:crypto";
-import { AppError, InvalidInputError } from "../app-error";
+import { AppError, InvalidInputError, NotFoundError } from "../app-error";
 import type { AuthenticatedUser } from "../auth/access-token";
 import type { Logger } from "../logging/logger";
 import type { EventPublisher, PublishOutcome } from "./event-publisher";
@@ -30,14 +30,20 @@ export interface TriggerContext {
   readonly traceparent?: string;
 }
 
+/** Whether a task belongs to a user; answered by the todos module, passed in to keep the modules apart. */
+export type TaskOwnership = (userId: string, taskId: number) => Promise<boolean>;
+
 export class TodoEventService {
   constructor(
     private readonly publisher: EventPublisher,
     private readonly idempotencyKeys: IdempotencyKeys,
+    private readonly isTaskOwnedBy: TaskOwnership,
   ) {}
 
   async trigger(user: AuthenticatedUser, request: TriggerRequest, context: TriggerContext): Promise<TriggeredEvent> {
     const serialisedDetails = assertValidTriggerRequest(request);
+    // The seed never checked this: an event may only name one of the caller's own todos.
+    if (!(await this.isTaskOwnedBy(user.id, request.taskId))) throw new NotFoundError("Todo");
     const key = request.idempotencyKey ?? undefined;
     if (key === undefined) {
       const eventId = randomUUID();

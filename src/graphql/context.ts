@@ -1,10 +1,14 @@
 import type { AuthenticatedUser } from "../auth/access-token";
+import type { EventHistoryService } from "../events/event-history.service";
 import type { TodoEventService } from "../events/todo-event.service";
 import type { Logger } from "../logging/logger";
+import type { TodoService } from "../todos/todo.service";
 
 /** What resolvers may use; tests build one with in-memory parts. */
 export interface Services {
+  readonly todos: TodoService;
   readonly todoEvents: TodoEventService;
+  readonly eventHistory: EventHistoryService;
 }
 
 /** Built once per request (HTTP) or per operation (WebSocket). */

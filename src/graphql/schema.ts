@@ -2,13 +2,15 @@ import "reflect-metadata";
 import type { GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
 import { requireAuthenticatedUser } from "../auth/auth-checker";
+import { TodoEventHistoryResolver } from "./todo-events/todo-event-history.resolver";
 import { TodoEventResolver } from "./todo-events/todo-event.resolver";
+import { TodoResolver } from "./todos/todo.resolver";
 import { MeResolver } from "./user/me.resolver";
 
 /** Built once per process: schema construction is far too slow for a request path. */
 export async function buildGraphQLSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [MeResolver, TodoEventResolver],
+    resolvers: [MeResolver, TodoResolver, TodoEventResolver, TodoEventHistoryResolver],
     authChecker: requireAuthenticatedUser,
     // class-validator rules on input types; never echo the rejected value or object back.
     validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },

@@ -1,16 +1,20 @@
 import { Router } from "express";
 import type { SidecarStatus } from "../events/dapr-sidecar-probe";
+import type { OutboxBacklog } from "../events/outbox.repository";
 
 export interface HealthDependencies {
   readonly probeSidecar: () => Promise<SidecarStatus>;
+  /** Also proves the database answers. */
+  readonly outboxBacklog: () => Promise<OutboxBacklog>;
   /** False once shutdown starts, so load balancers stop sending traffic. */
   readonly isAcceptingTraffic: () => boolean;
 }
 
 /**
- * /healthz: the process is up. /readyz: ready to serve. A missing sidecar is
- * reported but does not make the API unready: reads keep working and the
- * trigger mutation answers EVENT_PUBLISH_FAILED on its own.
+ * /healthz: the process is up. /readyz: ready to serve, which needs the
+ * database. A missing sidecar is reported but does not make the API unready:
+ * todo mutations still commit (the outbox holds their events) and the trigger
+ * mutation answers EVENT_PUBLISH_FAILED on its own.
  */
 export function healthRoutes(deps: HealthDependencies): Router {
   const router = Router();
@@ -18,9 +22,18 @@ export function healthRoutes(deps: HealthDependencies): Router {
     res.json({ status: "ok" });
   });
   router.get("/readyz", async (_req, res) => {
-    const dapr = await deps.probeSidecar();
-    const ready = deps.isAcceptingTraffic();
-    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "shutting-down", checks: { dapr } });
+    const [dapr, outbox] = await Promise.all([deps.probeSidecar(), deps.outboxBacklog().catch(() => undefined)]);
+    const accepting = deps.isAcceptingTraffic();
+    const ready = accepting && outbox !== undefined;
+    const status = !accepting ? "shutting-down" : ready ? "ready" : "database-unavailable";
+    res.status(ready ? 200 : 503).json({
+      status,
+      checks: {
+        dapr,
+        database: outbox === undefined ? "unreachable" : "reachable",
+        ...(outbox === undefined ? {} : { outbox }),
+      },
+    });
   });
   return router;
 }

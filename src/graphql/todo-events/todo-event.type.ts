@@ -1,0 +1,58 @@
+import { GraphQLJSONObject } from "graphql-scalars";
+import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
+import type { JsonObject } from "../../events/todo-event";
+import { PageInfo } from "../pagination";
+
+export enum TodoEventStatus {
+  PENDING = "PENDING",
+  PUBLISHED = "PUBLISHED",
+}
+registerEnumType(TodoEventStatus, { name: "TodoEventStatus", description: "Where an event is in the outbox." });
+
+@ObjectType({ description: "An event caused by the caller's todo mutations, as recorded in the outbox." })
+export class TodoEvent {
+  @Field(() => ID, { description: "The CloudEvent id consumers see (payload event_id)." })
+  eventId!: string;
+
+  @Field(() => String)
+  action!: string;
+
+  @Field(() => Int)
+  taskId!: number;
+
+  @Field(() => GraphQLJSONObject)
+  details!: JsonObject;
+
+  @Field(() => Date)
+  occurredAt!: Date;
+
+  @Field(() => TodoEventStatus)
+  status!: TodoEventStatus;
+
+  @Field(() => Int, { description: "Publish attempts so far." })
+  attempts!: number;
+
+  @Field(() => String, { nullable: true, description: "Why the last attempt failed, while the event is pending." })
+  lastError!: string | null;
+
+  @Field(() => Date, { nullable: true })
+  publishedAt!: Date | null;
+}
+
+@ObjectType()
+export class TodoEventEdge {
+  @Field(() => String)
+  cursor!: string;
+
+  @Field(() => TodoEvent)
+  node!: TodoEvent;
+}
+
+@ObjectType()
+export class TodoEventConnection {
+  @Field(() => [TodoEventEdge])
+  edges!: TodoEventEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+}
