@@ -23,5 +23,12 @@ const project = (name, extra = {}) => ({
 });
 
 module.exports = {
-  projects: [project("unit"), project("integration")],
+  projects: [
+    project("unit"),
+    // Real HTTP servers and real databases: SQLite and a throw-away PostgreSQL server.
+    project("integration", {
+      globalSetup: "<rootDir>/test/support/postgres-global-setup.ts",
+      globalTeardown: "<rootDir>/test/support/postgres-global-teardown.ts",
+    }),
+  ],
 };

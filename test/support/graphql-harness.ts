@@ -5,14 +5,15 @@
  */
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import type { GraphQLFormattedError, GraphQLSchema } from "graphql";
+import { createServices } from "../../src/application";
 import { createAccessTokenVerifier } from "../../src/auth/access-token";
-import { IdempotencyKeys } from "../../src/events/idempotency-keys";
-import { TodoEventService } from "../../src/events/todo-event.service";
+import type { OutboxRelay } from "../../src/events/outbox-relay";
 import { createApolloServer } from "../../src/graphql/apollo-server";
 import type { Services } from "../../src/graphql/context";
 import { createContextFactory } from "../../src/graphql/context-factory";
 import { buildGraphQLSchema } from "../../src/graphql/schema";
 import { testConfig } from "./config";
+import { openTestDatabase, type TestDatabase } from "./databases";
 import { InMemoryEventPublisher } from "./in-memory-event-publisher";
 import { silentLogger } from "./logger";
 import { tokenFor } from "./tokens";
@@ -27,6 +28,12 @@ export interface OperationResult<TData> {
 export interface GraphQLHarness {
   readonly publisher: InMemoryEventPublisher;
   readonly services: Services;
+  readonly database: TestDatabase;
+  /** Not started: tests drive it with `drainOnce()` for determinism. */
+  readonly relay: OutboxRelay;
+  /** Creates a todo owned by `userId` (through the service) and returns its id. */
+  todoFor(userId: string, title?: string): Promise<number>;
+  close(): Promise<void>;
   /** Runs an operation as `userId` (a freshly signed token), or anonymously when `userId` is null. */
   execute<TData, TVariables extends Record<string, unknown>>(
     document: TypedDocumentNode<TData, TVariables>,
@@ -35,12 +42,15 @@ export interface GraphQLHarness {
   ): Promise<OperationResult<TData>>;
 }
 
-export async function createGraphQLHarness(publisher = new InMemoryEventPublisher()): Promise<GraphQLHarness> {
+/** One harness per test (or file) on its own in-memory SQLite database, or on PostgreSQL when asked. */
+export async function createGraphQLHarness(
+  options: { publisher?: InMemoryEventPublisher; database?: TestDatabase } = {},
+): Promise<GraphQLHarness> {
   schema ??= buildGraphQLSchema();
   const config = testConfig();
-  const services: Services = {
-    todoEvents: new TodoEventService(publisher, new IdempotencyKeys({ ttlMs: 60_000, maxEntries: 1000 })),
-  };
+  const publisher = options.publisher ?? new InMemoryEventPublisher();
+  const database = options.database ?? (await openTestDatabase("sqlite"));
+  const { services, relay } = createServices({ database, publisher, logger: silentLogger });
   const server = createApolloServer({
     schema: await schema,
     introspection: true,
@@ -57,6 +67,16 @@ export async function createGraphQLHarness(publisher = new InMemoryEventPublishe
   return {
     publisher,
     services,
+    database,
+    relay,
+    async todoFor(userId, title = "a todo") {
+      return (await services.todos.create({ id: userId }, { title })).id;
+    },
+    async close() {
+      await server.stop();
+      await relay.stop();
+      await database.dispose();
+    },
     async execute(document, variables, userId) {
       const contextValue = createContext({
         requestId: "test-request",

@@ -15,12 +15,19 @@ export class InMemoryEventPublisher implements EventPublisher {
   readonly published: PublishedMessage[] = [];
   attempts = 0;
   private failuresLeft = 0;
+  private readonly userFailuresLeft = new Map<string, number>();
   private gate: Promise<void> | undefined;
   closed = false;
 
   /** The next `count` publishes fail with reason "unavailable". */
   failNext(count: number): this {
     this.failuresLeft = count;
+    return this;
+  }
+
+  /** The next `count` publishes of `userId`'s events fail; other users are unaffected. */
+  failFor(userId: string, count: number): this {
+    this.userFailuresLeft.set(userId, count);
     return this;
   }
 
@@ -41,6 +48,11 @@ export class InMemoryEventPublisher implements EventPublisher {
       this.failuresLeft -= 1;
       return { ok: false, reason: "unavailable", detail: "in-memory publisher told to fail" };
     }
+    const userFailures = this.userFailuresLeft.get(event.user_id) ?? 0;
+    if (userFailures > 0) {
+      this.userFailuresLeft.set(event.user_id, userFailures - 1);
+      return { ok: false, reason: "rejected", detail: `in-memory publisher told to fail for ${event.user_id}` };
+    }
     // A structured copy, as a real transport would serialise it.
     const payload = JSON.parse(JSON.stringify(event)) as TodoEvent;
     this.published.push({ ...this.destination, payload, metadata: publishMetadataFor(event, options.traceparent) });
@@ -50,4 +62,12 @@ export class InMemoryEventPublisher implements EventPublisher {
   async close(): Promise<void> {
     this.closed = true;
   }
+}
+
+/** Event ids per user, in the order they were published. */
+export function publishedOrderByUser(messages: readonly PublishedMessage[]): Map<string, string[]> {
+  const byUser = new Map<string, string[]>();
+  for (const { payload } of messages)
+    byUser.set(payload.user_id, [...(byUser.get(payload.user_id) ?? []), payload.event_id]);
+  return byUser;
 }

@@ -2,10 +2,13 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print, type GraphQLFormattedError } from "graphql";
 import { startApplication, type RunningApplication } from "../../src/application";
+import type { Database } from "../../src/db/database";
 import type { SidecarStatus } from "../../src/events/dapr-sidecar-probe";
 import { testConfig } from "./config";
 import { InMemoryEventPublisher } from "./in-memory-event-publisher";
 import { silentLogger } from "./logger";
+import { tokenFor } from "./tokens";
+import { CreateTodoDocument } from "../generated/graphql";
 
 export interface TestServer {
   readonly app: RunningApplication;
@@ -15,12 +18,20 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(
-  options: { env?: Record<string, string | undefined>; sidecar?: SidecarStatus } = {},
-): Promise<TestServer> {
-  const publisher = new InMemoryEventPublisher();
+export interface TestServerOptions {
+  readonly env?: Record<string, string | undefined>;
+  readonly sidecar?: SidecarStatus;
+  /** Defaults to a private in-memory SQLite database. */
+  readonly database?: Database;
+  readonly publisher?: InMemoryEventPublisher;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const publisher = options.publisher ?? new InMemoryEventPublisher();
   const app = await startApplication(testConfig(options.env), {
     publisher,
+    database: options.database,
+    relay: { pollIntervalMs: 20, backoff: { baseMs: 10, maxMs: 100 } },
     logger: silentLogger,
     host: "127.0.0.1",
     probeSidecar: async () => options.sidecar ?? "unreachable",
@@ -50,4 +61,17 @@ export async function postGraphQL<TData, TVariables>(
     headers: response.headers,
     body: (await response.json()) as GraphQLHttpResponse<TData>["body"],
   };
+}
+
+/** Sends `createTodo` as `userId` and returns the new todo's id, failing loudly otherwise. */
+export async function createTodoAs(origin: string, userId: string, title = "a todo"): Promise<number> {
+  const response = await postGraphQL(origin, CreateTodoDocument, { input: { title } }, asUser(userId));
+  const id = response.body.data?.createTodo.id;
+  if (id === undefined) throw new Error(`createTodo failed: ${JSON.stringify(response.body.errors)}`);
+  return id;
+}
+
+/** Headers of a request authenticated as `userId`. */
+export function asUser(userId: string): Record<string, string> {
+  return { authorization: `Bearer ${tokenFor(userId)}` };
 }

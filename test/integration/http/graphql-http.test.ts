@@ -1,13 +1,14 @@
 import { MeDocument, TriggerTodoEventDocument } from "../../generated/graphql";
-import { postGraphQL, startTestServer, type TestServer } from "../../support/test-server";
+import { createTodoAs, postGraphQL, startTestServer, type TestServer } from "../../support/test-server";
 import { hsToken, nowSeconds, tokenFor } from "../../support/tokens";
-
-const triggerVariables = { taskId: 123, input: { action: "task_created", details: { title: "Sample task" } } };
 
 describe("GraphQL over HTTP", () => {
   let server: TestServer;
+  let triggerVariables: { taskId: number; input: { action: string; details: { title: string } } };
   beforeAll(async () => {
     server = await startTestServer();
+    const taskId = await createTodoAs(server.origin, "user-456");
+    triggerVariables = { taskId, input: { action: "task_created", details: { title: "Sample task" } } };
   });
   afterAll(() => server.stop());
 
@@ -22,7 +23,7 @@ describe("GraphQL over HTTP", () => {
     expect(server.publisher.published.at(-1)?.payload).toMatchObject({
       event_id: eventId,
       user_id: "user-456",
-      task_id: 123,
+      task_id: triggerVariables.taskId,
     });
   });
 
@@ -181,7 +182,10 @@ describe("health endpoints", () => {
 
       expect(health.status).toBe(200);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toEqual({ status: "ready", checks: { dapr: "unreachable" } });
+      expect(await ready.json()).toEqual({
+        status: "ready",
+        checks: { dapr: "unreachable", database: "reachable", outbox: { pending: 0, oldestPendingAgeMs: null } },
+      });
     } finally {
       await server.stop();
     }

@@ -1,20 +1,23 @@
 import { MeDocument, TriggerTodoEventDocument } from "../../generated/graphql";
 import { createGraphQLHarness, onlyErrorCode, type GraphQLHarness } from "../../support/graphql-harness";
-import { InMemoryEventPublisher } from "../../support/in-memory-event-publisher";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe("triggerTodoEvent", () => {
   let harness: GraphQLHarness;
+  /** A todo owned by user-456. */
+  let taskId: number;
   beforeEach(async () => {
     harness = await createGraphQLHarness();
+    taskId = await harness.todoFor("user-456");
   });
+  afterEach(() => harness.close());
 
   const trigger = (
     userId: string | null,
     input: { action: string; details?: object; idempotencyKey?: string },
-    taskId = 123,
-  ) => harness.execute(TriggerTodoEventDocument, { taskId, input: input as never }, userId);
+    task: number = taskId,
+  ) => harness.execute(TriggerTodoEventDocument, { taskId: task, input: input as never }, userId);
 
   it("publishes the seed's payload to kafka-pubsub/todo-events for the verified user", async () => {
     const result = await trigger("user-456", {
@@ -35,7 +38,7 @@ describe("triggerTodoEvent", () => {
     expect(message.payload).toEqual({
       event_id: result.data?.triggerTodoEvent.eventId,
       action: "task_created",
-      task_id: 123,
+      task_id: taskId,
       user_id: "user-456",
       details: { title: "Sample task", priority: "high" },
       occurred_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
@@ -69,6 +72,17 @@ describe("triggerTodoEvent", () => {
     expect(onlyErrorCode(result)).toBe("BAD_USER_INPUT");
     expect(result.errors?.[0].message).toContain("user_id");
     expect(harness.publisher.attempts).toBe(0);
+  });
+
+  it("answers NOT_FOUND for another user's todo and publishes nothing", async () => {
+    const result = await trigger("user-789", { action: "task_created" });
+
+    expect(onlyErrorCode(result)).toBe("NOT_FOUND");
+    expect(harness.publisher.attempts).toBe(0);
+  });
+
+  it("answers NOT_FOUND for a todo that does not exist", async () => {
+    expect(onlyErrorCode(await trigger("user-456", { action: "task_created" }, taskId + 1000))).toBe("NOT_FOUND");
   });
 
   it("answers UNAUTHENTICATED without a token and publishes nothing", async () => {
@@ -168,6 +182,7 @@ describe("triggerTodoEvent", () => {
     it("shares one publish between concurrent requests with the same key", async () => {
       const release = harness.publisher.hold();
       const pending = [trigger("user-456", input), trigger("user-456", input), trigger("user-456", input)];
+      await new Promise((resolve) => setTimeout(resolve, 20));
       release();
       const results = await Promise.all(pending);
 
@@ -177,8 +192,9 @@ describe("triggerTodoEvent", () => {
     });
 
     it("scopes keys per user: another user's identical key mints its own event", async () => {
+      const theirTask = await harness.todoFor("user-789");
       const mine = await trigger("user-456", input);
-      const theirs = await trigger("user-789", input);
+      const theirs = await trigger("user-789", input, theirTask);
 
       expect(theirs.data?.triggerTodoEvent.eventId).not.toBe(mine.data?.triggerTodoEvent.eventId);
       expect(harness.publisher.published.map((message) => message.payload.user_id)).toEqual(["user-456", "user-789"]);
@@ -196,17 +212,19 @@ describe("triggerTodoEvent", () => {
 });
 
 describe("me", () => {
-  it("returns the verified subject", async () => {
-    const harness = await createGraphQLHarness(new InMemoryEventPublisher());
+  let harness: GraphQLHarness;
+  beforeAll(async () => {
+    harness = await createGraphQLHarness();
+  });
+  afterAll(() => harness.close());
 
+  it("returns the verified subject", async () => {
     const result = await harness.execute(MeDocument, {}, "user-456");
 
     expect(result.data?.me).toEqual({ id: "user-456" });
   });
 
   it("answers UNAUTHENTICATED for an anonymous caller", async () => {
-    const harness = await createGraphQLHarness();
-
     expect(onlyErrorCode(await harness.execute(MeDocument, {}, null))).toBe("UNAUTHENTICATED");
   });
 });
