@@ -71,7 +71,15 @@ export async function startApplication(
       logger,
     });
   const database = overrides.database ?? (await openDatabase(config.databaseUrl));
-  const { services, relay } = createServices({ database, publisher, logger, relay: overrides.relay });
+  const { services, relay } = createServices({
+    database,
+    publisher,
+    logger,
+    relay: overrides.relay ?? {
+      pollIntervalMs: config.outbox.pollIntervalMs,
+      backoff: { baseMs: config.outbox.retryBaseMs, maxMs: config.outbox.retryMaxMs },
+    },
+  });
 
   const httpServer = createServer();
   const apollo = createApolloServer({

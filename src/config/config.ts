@@ -42,6 +42,11 @@ export interface Config {
   /** Checked on the Dapr delivery route when set. */
   readonly appApiToken?: string;
   readonly databaseUrl: string;
+  readonly outbox: {
+    readonly pollIntervalMs: number;
+    readonly retryBaseMs: number;
+    readonly retryMaxMs: number;
+  };
   readonly graphql: {
     readonly introspection: boolean;
     /** Apollo Sandbox at GET /graphql (never in production). */
@@ -89,6 +94,11 @@ export function loadConfig(env: Env): LoadConfigResult {
     },
     appApiToken: text(env, "APP_API_TOKEN"),
     databaseUrl: text(env, "DATABASE_URL") ?? "sqlite:./data/todos.db",
+    outbox: {
+      pollIntervalMs: integer(env, "OUTBOX_POLL_INTERVAL_MS", 500, 10, 60_000),
+      retryBaseMs: integer(env, "OUTBOX_RETRY_BASE_MS", 250, 1, 60_000),
+      retryMaxMs: integer(env, "OUTBOX_RETRY_MAX_MS", 30_000, 10, 3_600_000),
+    },
     graphql: {
       introspection: boolean(env, "GRAPHQL_INTROSPECTION", !isProduction),
       sandbox: !isProduction && boolean(env, "GRAPHQL_SANDBOX", true),
