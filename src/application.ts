@@ -18,12 +18,15 @@ import { IdempotencyKeys } from "./events/idempotency-keys";
 import { OutboxRelay, type OutboxRelayOptions } from "./events/outbox-relay";
 import { OutboxRepository } from "./events/outbox.repository";
 import { PostgresAdvisoryLeadership, soleRelay } from "./events/relay-leadership";
+import { TodoEventDelivery } from "./events/todo-event-delivery";
+import { TodoEventFeed } from "./events/todo-event-feed";
 import { TodoEventService } from "./events/todo-event.service";
 import { createApolloServer } from "./graphql/apollo-server";
 import type { Services } from "./graphql/context";
 import { createContextFactory } from "./graphql/context-factory";
 import { buildGraphQLSchema } from "./graphql/schema";
 import { createExpressApp } from "./http/app";
+import { attachGraphQLWebSocket } from "./http/graphql-websocket";
 import { createLogger, type Logger } from "./logging/logger";
 import { TodoRepository } from "./todos/todo.repository";
 import { TodoService } from "./todos/todo.service";
@@ -82,22 +85,31 @@ export async function startApplication(
   });
 
   const httpServer = createServer();
+  const schema = await buildGraphQLSchema();
+  const verifyAccessToken = createAccessTokenVerifier(config.jwt);
+  const createContext = createContextFactory({ verifyAccessToken, services, logger });
+  const webSocket = attachGraphQLWebSocket({ httpServer, schema, createContext, verifyAccessToken, logger });
   const apollo = createApolloServer({
-    schema: await buildGraphQLSchema(),
+    schema,
     introspection: config.graphql.introspection,
     sandbox: config.graphql.sandbox,
     sandboxToken: config.jwt.usingDevelopmentSecret
       ? signDevelopmentToken(config.jwt, { subject: "dev-user", ttl: "24h" })
       : undefined,
     logger,
-    extraPlugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+    extraPlugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      { serverWillStart: async () => ({ drainServer: () => webSocket.dispose() }) },
+    ],
   });
   await apollo.start();
 
   let acceptingTraffic = true;
+  const delivery = new TodoEventDelivery({ feed: services.todoEventFeed, appApiToken: config.appApiToken, logger });
   const app = createExpressApp({
     apollo,
-    createContext: createContextFactory({ verifyAccessToken: createAccessTokenVerifier(config.jwt), services, logger }),
+    createContext,
+    delivery,
     health: {
       probeSidecar:
         overrides.probeSidecar ??
@@ -129,7 +141,9 @@ export async function startApplication(
     relay,
     async close() {
       acceptingTraffic = false;
-      // Apollo's drain plugin closes the listener and waits for in-flight requests.
+      delivery.stopAccepting();
+      services.todoEventFeed.close();
+      // Apollo's drain plugins close the listener and the sockets and wait for in-flight requests.
       await apollo.stop();
       await relay.stop();
       await publisher.close();
@@ -166,6 +180,7 @@ export function createServices(deps: ServiceDependencies): { services: Services;
       (userId, taskId) => todos.isOwnedBy(userId, taskId),
     ),
     eventHistory: new EventHistoryService(db, outbox),
+    todoEventFeed: new TodoEventFeed(),
   };
   return { services, relay };
 }

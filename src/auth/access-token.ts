@@ -9,6 +9,8 @@ import type { JwtConfig } from "../config/config";
 export interface AuthenticatedUser {
   /** The verified subject; the only source of identity in the system. */
   readonly id: string;
+  /** When the token stops being valid (epoch ms), if it expires; long-lived connections close then. */
+  readonly tokenExpiresAt?: number;
 }
 
 /** Tokens beyond this size are refused before any parsing (typical JWTs are < 2 KiB). */
@@ -49,7 +51,8 @@ export function createAccessTokenVerifier(config: JwtConfig): AccessTokenVerifie
       throw new AuthenticationFailure(describeVerifyError(error));
     }
     if (typeof claims !== "object" || claims === null) throw new AuthenticationFailure("malformed token");
-    return { id: userIdFrom(claims[config.userClaim], config.userClaim) };
+    const id = userIdFrom(claims[config.userClaim], config.userClaim);
+    return typeof claims.exp === "number" ? { id, tokenExpiresAt: claims.exp * 1000 } : { id };
   };
 }
 

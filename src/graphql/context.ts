@@ -1,5 +1,6 @@
 import type { AuthenticatedUser } from "../auth/access-token";
 import type { EventHistoryService } from "../events/event-history.service";
+import type { TodoEventFeed } from "../events/todo-event-feed";
 import type { TodoEventService } from "../events/todo-event.service";
 import type { Logger } from "../logging/logger";
 import type { TodoService } from "../todos/todo.service";
@@ -9,6 +10,8 @@ export interface Services {
   readonly todos: TodoService;
   readonly todoEvents: TodoEventService;
   readonly eventHistory: EventHistoryService;
+  /** Live events for subscriptions, fed by the Dapr delivery route. */
+  readonly todoEventFeed: TodoEventFeed;
 }
 
 /** Built once per request (HTTP) or per operation (WebSocket). */

@@ -1,10 +1,12 @@
-/** The Express 5 application: health, GraphQL at /graphql, and JSON errors without internals. */
+/** The Express 5 application: health, Dapr delivery, GraphQL at /graphql, and JSON errors without internals. */
 import type { ApolloServer } from "@apollo/server";
+import type { TodoEventDelivery } from "../events/todo-event-delivery";
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
 import type { GraphQLContext } from "../graphql/context";
 import type { ContextFactory } from "../graphql/context-factory";
 import type { Logger } from "../logging/logger";
+import { daprRoutes } from "./dapr-routes";
 import { healthRoutes, type HealthDependencies } from "./health";
 import { assignRequestId, traceparentFrom } from "./request-id";
 
@@ -14,6 +16,7 @@ export const MAX_REQUEST_BODY = "64kb";
 export interface ExpressAppDependencies {
   readonly apollo: ApolloServer<GraphQLContext>;
   readonly createContext: ContextFactory;
+  readonly delivery: TodoEventDelivery;
   readonly health: HealthDependencies;
   readonly logger: Logger;
 }
@@ -23,6 +26,7 @@ export function createExpressApp(deps: ExpressAppDependencies): Express {
   app.disable("x-powered-by");
   app.use(assignRequestId);
   app.use(healthRoutes(deps.health));
+  app.use(daprRoutes(deps.delivery));
   app.use(
     "/graphql",
     express.json({ limit: MAX_REQUEST_BODY }),

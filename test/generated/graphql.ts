@@ -123,6 +123,12 @@ export type QueryTodosArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** The caller's own events as Dapr delivers them (after they reached the broker); never another user's. */
+  todoEvents: TodoEvent;
+};
+
 /** A todo; only its owner can see or change it. */
 export type Todo = {
   __typename?: 'Todo';
@@ -152,8 +158,8 @@ export type TodoEdge = {
 export type TodoEvent = {
   __typename?: 'TodoEvent';
   action: Scalars['String']['output'];
-  /** Publish attempts so far. */
-  attempts: Scalars['Int']['output'];
+  /** Publish attempts so far (null on live subscription deliveries). */
+  attempts?: Maybe<Scalars['Int']['output']>;
   details: Scalars['JSONObject']['output'];
   /** The CloudEvent id consumers see (payload event_id). */
   eventId: Scalars['ID']['output'];
@@ -233,7 +239,7 @@ export type TodoEventHistoryQueryVariables = Exact<{
 }>;
 
 
-export type TodoEventHistoryQuery = { __typename?: 'Query', todoEvents: { __typename?: 'TodoEventConnection', edges: Array<{ __typename?: 'TodoEventEdge', cursor: string, node: { __typename?: 'TodoEvent', eventId: string, action: string, taskId: number, details: { [key: string]: unknown }, occurredAt: any, status: TodoEventStatus, attempts: number, lastError?: string | null, publishedAt?: any | null } }>, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor?: string | null } } };
+export type TodoEventHistoryQuery = { __typename?: 'Query', todoEvents: { __typename?: 'TodoEventConnection', edges: Array<{ __typename?: 'TodoEventEdge', cursor: string, node: { __typename?: 'TodoEvent', eventId: string, action: string, taskId: number, details: { [key: string]: unknown }, occurredAt: any, status: TodoEventStatus, attempts?: number | null, lastError?: string | null, publishedAt?: any | null } }>, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor?: string | null } } };
 
 export type TodoFieldsFragment = { __typename?: 'Todo', id: number, title: string, description?: string | null, completed: boolean, priority: Priority, dueAt?: any | null, createdAt: any, updatedAt: any };
 

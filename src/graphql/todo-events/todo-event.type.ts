@@ -29,8 +29,8 @@ export class TodoEvent {
   @Field(() => TodoEventStatus)
   status!: TodoEventStatus;
 
-  @Field(() => Int, { description: "Publish attempts so far." })
-  attempts!: number;
+  @Field(() => Int, { nullable: true, description: "Publish attempts so far (null on live subscription deliveries)." })
+  attempts!: number | null;
 
   @Field(() => String, { nullable: true, description: "Why the last attempt failed, while the event is pending." })
   lastError!: string | null;

@@ -22,15 +22,20 @@ describe("verifyAccessToken with HS256", () => {
   const valid = { issuer: "https://issuer.test", audience: "todo-api" };
 
   it("accepts a valid token and returns the subject as the user id", () => {
-    expect(verify(hsToken({ sub: "user-456" }, valid))).toEqual({ id: "user-456" });
+    expect(verify(hsToken({ sub: "user-456" }, valid))).toMatchObject({ id: "user-456" });
   });
 
   it("rejects an expired token", () => {
     expect(reasonFor(verify, hsToken({ sub: "u", exp: nowSeconds() - 60 }, valid))).toBe("token expired");
   });
 
+  it("reports when the token expires, so long-lived connections can close then", () => {
+    const exp = nowSeconds() + 120;
+    expect(verify(hsToken({ sub: "u", exp }, valid)).tokenExpiresAt).toBe(exp * 1000);
+  });
+
   it("tolerates a few seconds of clock skew", () => {
-    expect(verify(hsToken({ sub: "u", exp: nowSeconds() - 2 }, valid))).toEqual({ id: "u" });
+    expect(verify(hsToken({ sub: "u", exp: nowSeconds() - 2 }, valid))).toMatchObject({ id: "u" });
   });
 
   it("rejects a token that is not yet valid", () => {
@@ -101,7 +106,7 @@ describe("verifyAccessToken with a public key", () => {
   const verify = createAccessTokenVerifier(testConfig({ JWT_SECRET: undefined, JWT_PUBLIC_KEY: publicKey }).jwt);
 
   it("accepts an RS256 token signed with the private key", () => {
-    expect(verify(jwt.sign({ sub: "user-456" }, privateKey, { algorithm: "RS256", expiresIn: "5m" }))).toEqual({
+    expect(verify(jwt.sign({ sub: "user-456" }, privateKey, { algorithm: "RS256", expiresIn: "5m" }))).toMatchObject({
       id: "user-456",
     });
   });
@@ -118,16 +123,16 @@ describe("verifyAccessToken with a public key", () => {
     const verifyEc = createAccessTokenVerifier(
       testConfig({ JWT_SECRET: undefined, JWT_PUBLIC_KEY: ec.publicKey, JWT_ALGORITHMS: "ES256" }).jwt,
     );
-    expect(verifyEc(jwt.sign({ sub: "user-ec" }, ec.privateKey, { algorithm: "ES256", expiresIn: "5m" }))).toEqual({
-      id: "user-ec",
-    });
+    expect(
+      verifyEc(jwt.sign({ sub: "user-ec" }, ec.privateKey, { algorithm: "ES256", expiresIn: "5m" })),
+    ).toMatchObject({ id: "user-ec" });
   });
 });
 
 describe("a configured user claim", () => {
   it("reads the user id from that claim instead of sub", () => {
     const verify = createAccessTokenVerifier(testConfig({ JWT_USER_CLAIM: "uid" }).jwt);
-    expect(verify(hsToken({ sub: "ignored", uid: "user-from-uid" }))).toEqual({ id: "user-from-uid" });
+    expect(verify(hsToken({ sub: "ignored", uid: "user-from-uid" }))).toMatchObject({ id: "user-from-uid" });
   });
 });
 
