@@ -24,6 +24,7 @@ import { TodoEventService } from "./events/todo-event.service";
 import { createApolloServer } from "./graphql/apollo-server";
 import type { Services } from "./graphql/context";
 import { createContextFactory } from "./graphql/context-factory";
+import { RateLimiter } from "./graphql/limits/rate-limiter";
 import { buildGraphQLSchema } from "./graphql/schema";
 import { createExpressApp } from "./http/app";
 import { attachGraphQLWebSocket } from "./http/graphql-websocket";
@@ -97,6 +98,7 @@ export async function startApplication(
       ? signDevelopmentToken(config.jwt, { subject: "dev-user", ttl: "24h" })
       : undefined,
     logger,
+    rateLimiter: config.rateLimit.requestsPerMinute === 0 ? undefined : new RateLimiter(config.rateLimit),
     extraPlugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       { serverWillStart: async () => ({ drainServer: () => webSocket.dispose() }) },

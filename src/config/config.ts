@@ -47,6 +47,8 @@ export interface Config {
     readonly retryBaseMs: number;
     readonly retryMaxMs: number;
   };
+  /** Per-user operations per minute (token bucket); 0 turns rate limiting off. */
+  readonly rateLimit: { readonly requestsPerMinute: number; readonly burst: number };
   readonly graphql: {
     readonly introspection: boolean;
     /** Apollo Sandbox at GET /graphql (never in production). */
@@ -98,6 +100,10 @@ export function loadConfig(env: Env): LoadConfigResult {
       pollIntervalMs: integer(env, "OUTBOX_POLL_INTERVAL_MS", 500, 10, 60_000),
       retryBaseMs: integer(env, "OUTBOX_RETRY_BASE_MS", 250, 1, 60_000),
       retryMaxMs: integer(env, "OUTBOX_RETRY_MAX_MS", 30_000, 10, 3_600_000),
+    },
+    rateLimit: {
+      requestsPerMinute: integer(env, "RATE_LIMIT_PER_MINUTE", 600, 0, 1_000_000),
+      burst: integer(env, "RATE_LIMIT_BURST", 100, 1, 1_000_000),
     },
     graphql: {
       introspection: boolean(env, "GRAPHQL_INTROSPECTION", !isProduction),

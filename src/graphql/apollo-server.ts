@@ -7,6 +7,9 @@ import type { GraphQLSchema } from "graphql";
 import type { Logger } from "../logging/logger";
 import type { GraphQLContext } from "./context";
 import { formatGraphQLError, isExpectedError } from "./format-error";
+import { queryLimitRules } from "./limits/query-limits";
+import { rateLimitPlugin } from "./limits/rate-limit.plugin";
+import type { RateLimiter } from "./limits/rate-limiter";
 
 export interface ApolloServerOptions {
   readonly schema: GraphQLSchema;
@@ -16,6 +19,8 @@ export interface ApolloServerOptions {
   /** Prefilled in Sandbox's Authorization header (only with the public development secret). */
   readonly sandboxToken?: string;
   readonly logger: Logger;
+  /** Omitted: no rate limiting. */
+  readonly rateLimiter?: RateLimiter;
   readonly extraPlugins?: ApolloServerPlugin<GraphQLContext>[];
 }
 
@@ -43,7 +48,15 @@ export function createApolloServer(options: ApolloServerOptions): ApolloServer<G
     // main.ts owns shutdown (ordering, deadline, exit code); Apollo must not race it.
     stopOnTerminationSignals: false,
     formatError: formatGraphQLError,
-    plugins: [landingPage(options), errorLoggingPlugin(options.logger), ...(options.extraPlugins ?? [])],
+    validationRules: queryLimitRules(),
+    // Batched HTTP requests stay off (Apollo's default): one operation per request, one rate-limit charge.
+    allowBatchedHttpRequests: false,
+    plugins: [
+      landingPage(options),
+      errorLoggingPlugin(options.logger),
+      ...(options.rateLimiter === undefined ? [] : [rateLimitPlugin(options.rateLimiter)]),
+      ...(options.extraPlugins ?? []),
+    ],
   });
 }
 

@@ -21,11 +21,11 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     return { message: describeValidationErrors(original), ...where, extensions: { code: "BAD_USER_INPUT" } };
   }
   if (original instanceof GraphQLError || !(original instanceof Error)) {
-    const code = formatted.extensions?.code;
+    const { code, stacktrace: _stacktrace, ...safe } = formatted.extensions ?? {};
     if (code === undefined || code === "INTERNAL_SERVER_ERROR") return masked(where);
     // type-graphql reports a failed role check as UNAUTHORIZED; our contract says FORBIDDEN.
     const publicCode = code === "UNAUTHORIZED" ? "FORBIDDEN" : code;
-    return { message: formatted.message, ...where, extensions: { code: publicCode } };
+    return { message: formatted.message, ...where, extensions: { ...safe, code: publicCode } };
   }
   return masked(where);
 }

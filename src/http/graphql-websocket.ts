@@ -7,13 +7,14 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
-import { type GraphQLError, type GraphQLSchema } from "graphql";
+import { specifiedRules, validate, type GraphQLError, type GraphQLSchema } from "graphql";
 import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import { AuthenticationFailure, type AccessTokenVerifier } from "../auth/access-token";
 import type { ContextFactory } from "../graphql/context-factory";
 import { formatGraphQLError } from "../graphql/format-error";
+import { queryLimitRules } from "../graphql/limits/query-limits";
 import type { Logger } from "../logging/logger";
 
 export interface GraphQLWebSocketOptions {
@@ -46,10 +47,13 @@ export function attachGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
     return typeof value === "string" ? value : undefined;
   };
   const format = (errors: readonly GraphQLError[]) => errors.map((error) => formatGraphQLError(error.toJSON(), error));
+  const rules = [...specifiedRules, ...queryLimitRules()];
 
   const cleanup = useServer(
     {
       schema: options.schema,
+      // The same document limits as over HTTP.
+      validate: (schema, document) => validate(schema, document, rules),
       onConnect: (ctx) => {
         const header = authorizationOf(ctx.connectionParams);
         const token = header?.replace(/^Bearer\s+/i, "");

@@ -51,6 +51,8 @@ export function subscriptionClient(
     url: `${origin.replace(/^http/, "ws")}/graphql`,
     webSocketImpl: WebSocket,
     lazy: false,
+    // Closes are observed through `on.closed`; the default handler would print them.
+    onNonLazyError: () => undefined,
     retryAttempts: 0,
     connectionParams: authorization === undefined ? {} : { authorization },
     on: {
