@@ -30,5 +30,8 @@ module.exports = {
       globalSetup: "<rootDir>/test/support/postgres-global-setup.ts",
       globalTeardown: "<rootDir>/test/support/postgres-global-teardown.ts",
     }),
+    // Real daprd + real Kafka + the built API as a child process (`npm run test:e2e`, run in band).
+    // Stack start-up has its own, longer timeout in the suites' beforeAll.
+    project("e2e", { testTimeout: 120_000, slowTestThreshold: 60 }),
   ],
 };

@@ -23,7 +23,8 @@ export function createContextFactory(deps: {
   readonly logger: Logger;
 }): ContextFactory {
   return ({ requestId, authorization, traceparent }) => {
-    const log = deps.logger.child({ requestId });
+    // The trace id (second field of a traceparent) ties the request's logs to its events.
+    const log = deps.logger.child(traceparent === undefined ? { requestId } : { requestId, traceId: traceparent.split("-")[1] });
     try {
       const token = bearerTokenFrom(authorization);
       const user = token === undefined ? null : deps.verifyAccessToken(token);

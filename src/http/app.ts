@@ -8,7 +8,7 @@ import type { ContextFactory } from "../graphql/context-factory";
 import type { Logger } from "../logging/logger";
 import { daprRoutes } from "./dapr-routes";
 import { healthRoutes, type HealthDependencies } from "./health";
-import { assignRequestId, traceparentFrom } from "./request-id";
+import { assignRequestId, traceparentFor } from "./request-id";
 
 /** Comfortably above the largest legal request (details are capped at 16 KiB). */
 export const MAX_REQUEST_BODY = "64kb";
@@ -36,7 +36,7 @@ export function createExpressApp(deps: ExpressAppDependencies): Express {
         deps.createContext({
           requestId: res.locals.requestId as string,
           authorization: req.get("authorization"),
-          traceparent: traceparentFrom(req.get("traceparent")),
+          traceparent: traceparentFor(req.get("traceparent")),
         }),
     }),
   );

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { RequestHandler } from "express";
 
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -12,9 +12,13 @@ export const assignRequestId: RequestHandler = (req, res, next) => {
   next();
 };
 
-const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
+const TRACEPARENT = /^00-(?!0{32})[\da-f]{32}-(?!0{16})[\da-f]{16}-[\da-f]{2}$/;
 
-/** A W3C traceparent passed on to Dapr when well-formed; malformed ones are ignored, not fatal. */
-export function traceparentFrom(header: string | undefined): string | undefined {
-  return header !== undefined && TRACEPARENT.test(header) ? header : undefined;
+/**
+ * The request's W3C trace context: the caller's when well-formed, otherwise a
+ * new trace, so every event the request causes can be followed through Dapr.
+ */
+export function traceparentFor(header: string | undefined): string {
+  if (header !== undefined && TRACEPARENT.test(header)) return header;
+  return `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`;
 }

@@ -1,0 +1,260 @@
+/**
+ * Reads Kafka topics back with kafkajs, as a consumer of `todo-events` would.
+ * Every reader uses its own consumer group, so it sees the topic from the
+ * first offset and never steals partitions from another reader (or daprd).
+ */
+import { randomUUID } from "node:crypto";
+import { AssignerProtocol, Kafka, KafkaJSError, logLevel, type Consumer, type IHeaders, type LogEntry } from "kafkajs";
+import { delay, within } from "./processes";
+
+const SUBSCRIBE_TIMEOUT_MS = 30_000;
+
+export interface KafkaRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  /** Header values decoded as UTF-8 (a repeated header is joined with ","). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The value parsed as JSON (the raw string when it is not JSON). */
+  readonly value: unknown;
+}
+
+export interface TopicReaderOptions {
+  /** Default true: read the topic from its first offset. */
+  readonly fromBeginning?: boolean;
+}
+
+/** Subscribes once and accumulates every record; ask it for records as often as needed. */
+export class TopicReader {
+  private readonly received: KafkaRecord[] = [];
+  /** kafkajs' own warnings and errors, for timeout messages. */
+  private readonly clientLog: string[] = [];
+  private consumer: Consumer | undefined;
+  private runError: unknown;
+
+  private constructor(
+    readonly brokers: string,
+    readonly topic: string,
+  ) {}
+
+  static async start(brokers: string, topic: string, options: TopicReaderOptions = {}): Promise<TopicReader> {
+    const reader = new TopicReader(brokers, topic);
+    try {
+      await reader.subscribe(options.fromBeginning ?? true);
+    } catch (error) {
+      await reader.close();
+      throw error;
+    }
+    return reader;
+  }
+
+  private async subscribe(fromBeginning: boolean): Promise<void> {
+    const kafka = new Kafka({
+      clientId: "todo-e2e-reader",
+      brokers: this.brokers.split(","),
+      logLevel: logLevel.WARN,
+      // The first group join logs a transient "coordinator not available"; keep the log for timeouts instead of printing it.
+      logCreator: () => (entry: LogEntry) => {
+        this.clientLog.push(`${logLevel[entry.level]} ${entry.namespace}: ${entry.log.message}`);
+        if (this.clientLog.length > 50) this.clientLog.shift();
+      },
+    });
+    await ensureTopicHasLeaders(kafka, this.topic);
+    const consumer = kafka.consumer({ groupId: `todo-e2e-${randomUUID()}` });
+    this.consumer = consumer;
+    // Resolves with the partitions this reader was given when it joins its group.
+    const joined = new Promise<number[]>((resolve) => {
+      consumer.on(consumer.events.GROUP_JOIN, (event) => resolve(event.payload.memberAssignment[this.topic] ?? []));
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.topic, fromBeginning });
+    // Never await consumer.disconnect() inside eachMessage: it waits for eachMessage to finish.
+    consumer
+      .run({
+        eachMessage: async ({ topic, partition, message }) => {
+          this.received.push({
+            topic,
+            partition,
+            offset: message.offset,
+            key: message.key?.toString("utf8") ?? null,
+            headers: decodeHeaders(message.headers),
+            value: parseValue(message.value),
+          });
+        },
+      })
+      .catch((error: unknown) => {
+        this.runError = error;
+      });
+    const partitions = await within(joined, SUBSCRIBE_TIMEOUT_MS);
+    if (partitions === undefined) {
+      throw new Error(
+        `Kafka reader of ${this.topic} did not join its group within ${SUBSCRIBE_TIMEOUT_MS} ms; kafkajs log:\n${this.clientLog.join("\n")}`,
+      );
+    }
+    // A group joined while the topic had no partition leader gets nothing, and kafkajs would not notice for minutes.
+    if (partitions.length === 0) throw new Error(`Kafka reader joined its group without a partition of ${this.topic}`);
+  }
+
+  /** Everything received so far, in arrival order (offset order within a partition). */
+  records(): readonly KafkaRecord[] {
+    return [...this.received];
+  }
+
+  /**
+   * Waits until `done(records)` holds or `timeoutMs` passes, then returns the
+   * records either way: the test's assertions say what is missing.
+   */
+  async waitFor(
+    done: (records: readonly KafkaRecord[]) => boolean,
+    timeoutMs: number,
+  ): Promise<readonly KafkaRecord[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done(this.received) && Date.now() < deadline) {
+      if (this.runError !== undefined) {
+        const reason = this.runError instanceof Error ? this.runError.message : JSON.stringify(this.runError);
+        throw new Error(`kafkajs consumer failed: ${reason}`);
+      }
+      await delay(100);
+    }
+    if (!done(this.received)) {
+      process.stderr.write(
+        `[e2e kafka] ${this.topic}: condition not met after ${timeoutMs} ms with ${this.received.length} records; ` +
+          `kafkajs log:\n${this.clientLog.join("\n")}\n`,
+      );
+    }
+    return this.records();
+  }
+
+  async close(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    if (consumer === undefined) return;
+    // Bounded: a disconnect during a rebalance can take a session timeout.
+    await within(consumer.disconnect(), 10_000);
+  }
+}
+
+export interface ReadTopicOptions extends TopicReaderOptions {
+  /** Stop as soon as this many records were read. */
+  readonly untilCount: number;
+  readonly timeoutMs: number;
+}
+
+/** One-shot read: subscribes with a fresh group, collects until `untilCount` or the timeout. */
+export async function readTopic(brokers: string, topic: string, options: ReadTopicOptions): Promise<KafkaRecord[]> {
+  const reader = await TopicReader.start(brokers, topic, options);
+  try {
+    return [...(await reader.waitFor((records) => records.length >= options.untilCount, options.timeoutMs))];
+  } finally {
+    await reader.close();
+  }
+}
+
+/**
+ * Waits until a consumer group whose id starts with `groupIdPrefix` is Stable
+ * with a partition of `topic` assigned: from then on a record published to the
+ * topic reaches that consumer (daprd's subscription starts at the newest
+ * offset, so anything published before its group settles is never delivered).
+ * Returns the group id.
+ */
+export async function waitForConsumerGroup(
+  brokers: string,
+  options: {
+    readonly groupIdPrefix: string;
+    readonly topic: string;
+    readonly timeoutMs: number;
+    /** Groups of an earlier consumer (e.g. of a daprd that was stopped) that do not count. */
+    readonly excluding?: ReadonlySet<string>;
+  },
+): Promise<string> {
+  const kafka = new Kafka({ clientId: "todo-e2e-admin", brokers: brokers.split(","), logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + options.timeoutMs;
+    let seen = "no group yet";
+    for (;;) {
+      try {
+        const { groups } = await admin.listGroups();
+        const candidates = groups
+          .map((group) => group.groupId)
+          .filter((id) => id.startsWith(options.groupIdPrefix) && !(options.excluding?.has(id) ?? false));
+        if (candidates.length > 0) {
+          const described = await admin.describeGroups(candidates);
+          seen = described.groups.map((group) => `${group.groupId}: ${group.state}`).join(", ");
+          const live = described.groups.find(
+            (group) =>
+              group.state === "Stable" &&
+              group.members.some(
+                (member) =>
+                  (AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment[options.topic] ?? [])
+                    .length > 0,
+              ),
+          );
+          if (live !== undefined) return live.groupId;
+        }
+      } catch (error) {
+        // A fresh broker answers "the coordinator is loading" for a moment: that is worth waiting for.
+        if (!(error instanceof KafkaJSError && error.retriable)) throw error;
+        seen = error.message;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `no consumer group ${options.groupIdPrefix}* is consuming ${options.topic} after ${options.timeoutMs} ms (${seen})`,
+        );
+      }
+      await delay(100);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Creates the topic when it is missing and waits until every partition has a
+ * leader. A topic created a moment ago (auto-created by daprd's subscription
+ * or by a metadata request) answers UNKNOWN_TOPIC_OR_PARTITION until then, and
+ * a consumer that joins its group in that window is assigned no partition.
+ */
+async function ensureTopicHasLeaders(kafka: Kafka, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + SUBSCRIBE_TIMEOUT_MS;
+    for (;;) {
+      try {
+        await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
+        const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+        const partitions = metadata.topics[0]?.partitions ?? [];
+        if (partitions.length > 0 && partitions.every((partition) => partition.leader >= 0)) return;
+      } catch (error) {
+        if (!(error instanceof KafkaJSError && error.retriable) || Date.now() > deadline) throw error;
+      }
+      if (Date.now() > deadline) throw new Error(`topic ${topic} has no leader after ${SUBSCRIBE_TIMEOUT_MS} ms`);
+      await delay(250);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const decoded: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    const values = Array.isArray(value) ? value : [value];
+    decoded[name] = values.map((part) => part.toString()).join(",");
+  }
+  return decoded;
+}
+
+function parseValue(value: Buffer | null): unknown {
+  if (value === null) return null;
+  const text = value.toString("utf8");
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,372 @@
+/**
+ * The end-to-end stack, all real and all on free loopback ports (DESIGN.md §7):
+ * a single-node Kafka broker, the Dapr sidecar (daprd) with the project's
+ * `kafka` resources profile, and the built API (`node dist/src/main.js`) with
+ * its own SQLite database. Installs come from scripts/infra (cached after the
+ * first run). Every process started here is stopped by `stop()`, also when a
+ * start step fails.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { TEST_JWT_SECRET } from "../../support/tokens";
+import { waitForConsumerGroup } from "./kafka";
+import { acceptsTcp, httpStatus, ManagedProcess, runToCompletion, waitUntil } from "./processes";
+
+const REPO_ROOT = resolve(__dirname, "../../..");
+const API_ENTRY = join(REPO_ROOT, "dist/src/main.js");
+const INFRA = join(REPO_ROOT, "scripts/infra");
+
+const MINUTE = 60_000;
+/** A fresh machine builds daprd from source (~7–10 min on 2 cores, more on a slow one). */
+const DAPRD_INSTALL_TIMEOUT_MS = 30 * MINUTE;
+const KAFKA_INSTALL_TIMEOUT_MS = 10 * MINUTE;
+/** Covers the installs plus starting everything; use it for the suite's beforeAll. */
+export const STACK_START_TIMEOUT_MS = DAPRD_INSTALL_TIMEOUT_MS + 5 * MINUTE;
+export const STACK_STOP_TIMEOUT_MS = 2 * MINUTE;
+
+export interface StackPorts {
+  readonly kafka: number;
+  readonly api: number;
+  readonly daprHttp: number;
+  readonly daprGrpc: number;
+  readonly daprInternalGrpc: number;
+  readonly daprMetrics: number;
+}
+
+/** Milliseconds from the start of `startStack()`. */
+export interface StartupTimings {
+  /** Locating (or building) daprd and Kafka. */
+  readonly installMs: number;
+  /** From spawning the broker until it accepts TCP. */
+  readonly kafkaReadyMs: number;
+  /** `npm run build`; 0 when E2E_SKIP_BUILD=1. */
+  readonly buildMs: number;
+  /** From spawning the API until /readyz answers 200. */
+  readonly apiReadyMs: number;
+  /** From spawning daprd until /v1.0/healthz/outbound answers 204. */
+  readonly daprdReadyMs: number;
+  /** From then until daprd's subscription consumer group has its partition of todo-events. */
+  readonly subscriptionReadyMs: number;
+  readonly totalMs: number;
+}
+
+export interface Stack {
+  /** http://127.0.0.1:<api port> */
+  readonly origin: string;
+  /** "127.0.0.1:<kafka port>" */
+  readonly brokers: string;
+  readonly ports: StackPorts;
+  /** What the API sends to daprd and daprd requires (`dapr-api-token`). */
+  readonly daprApiToken: string;
+  /** What daprd sends to the API and the API requires on delivery routes. */
+  readonly appApiToken: string;
+  /** Temporary directory with the logs, the database and the staged Dapr resources. */
+  readonly workDir: string;
+  readonly timings: StartupTimings;
+  /** SIGTERM to daprd; resolves when it has exited. */
+  stopDaprd(): Promise<void>;
+  /**
+   * Starts daprd again on the same ports; resolves when it publishes and its subscription consumes
+   * again. Returns the ms it took.
+   */
+  startDaprd(): Promise<number>;
+  /** The last lines of every log, for failure messages. */
+  logTails(lines?: number): string;
+  /** Keep the work directory (with the logs) after stop(), e.g. because a test failed. */
+  keepWorkDir(): void;
+  /** Stops everything; throws (with the log tails) when something would not stop. */
+  stop(): Promise<void>;
+}
+
+const log = (message: string): void => {
+  process.stderr.write(`[e2e stack] ${message}\n`);
+};
+
+export async function startStack(): Promise<Stack> {
+  const started = performance.now();
+  const since = (from: number): number => Math.round(performance.now() - from);
+  const workDir = mkdtempSync(join(tmpdir(), "todo-e2e-"));
+  const processes: { kafka?: ManagedProcess; api?: ManagedProcess; daprd?: ManagedProcess } = {};
+  let keep = process.env.E2E_KEEP_WORKDIR === "1";
+  let stopped = false;
+
+  const logTails = (lines = 40): string =>
+    (["api", "daprd", "kafka"] as const)
+      .map((name) => processes[name])
+      .filter((child): child is ManagedProcess => child !== undefined)
+      .map((child) => `----- ${child.name} (${child.logFile}), last ${lines} lines -----\n${child.tail(lines)}`)
+      .join("\n");
+
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    const failures: string[] = [];
+    // Sidecar first (it delivers to the API), then the API (its relay publishes through the sidecar), then Kafka.
+    const order: [ManagedProcess | undefined, number][] = [
+      [processes.daprd, 15_000],
+      [processes.api, 15_000],
+      [processes.kafka, 30_000],
+    ];
+    for (const [child, graceMs] of order) {
+      if (child === undefined) continue;
+      try {
+        const exit = await child.stop(graceMs);
+        // daprd and the API exit 0 on SIGTERM, the Kafka JVM 143.
+        if (exit.code !== 0 && exit.code !== 143) failures.push(`${child.name} exited with ${JSON.stringify(exit)}`);
+      } catch (error) {
+        failures.push((error as Error).message);
+      }
+    }
+    if (failures.length > 0) {
+      keep = true;
+      throw new Error(`e2e stack teardown: ${failures.join("; ")}\n${logTails()}\n(logs kept in ${workDir})`);
+    }
+    if (keep) log(`logs kept in ${workDir}`);
+    else rmSync(workDir, { recursive: true, force: true });
+  };
+
+  try {
+    log(`work dir ${workDir}`);
+    const tokens = { dapr: randomBytes(24).toString("hex"), app: randomBytes(24).toString("hex") };
+
+    // 1. The real parts (cached after the first run; a first daprd build streams its progress).
+    let phase = performance.now();
+    const [daprdBinary] = await Promise.all([
+      runScript("install-daprd.sh", [], "install-daprd", DAPRD_INSTALL_TIMEOUT_MS),
+      runScript("install-kafka.sh", [], "install-kafka", KAFKA_INSTALL_TIMEOUT_MS),
+    ]);
+    const installMs = since(phase);
+
+    // 2. Kafka first: a pub/sub component that cannot reach its broker makes daprd exit at start.
+    //    The API is built meanwhile.
+    phase = performance.now();
+    const startKafka = async (): Promise<number> => {
+      // A port that was free a moment ago can be taken in between (e.g. as the local port of an
+      // outgoing connection): Kafka then exits with "Address already in use". Try fresh ports.
+      for (let attempt = 1; ; attempt++) {
+        const [brokerPort, controllerPort] = await freePorts(2);
+        const kafka = ManagedProcess.start({
+          name: "kafka",
+          command: "bash",
+          args: [join(INFRA, "run-kafka.sh"), String(brokerPort), join(workDir, "kafka")],
+          cwd: REPO_ROOT,
+          env: { ...process.env, KAFKA_CONTROLLER_PORT: String(controllerPort) },
+          logFile: join(workDir, "kafka.log"),
+        });
+        processes.kafka = kafka;
+        try {
+          await waitUntil(() => acceptsTcp(brokerPort), {
+            what: `Kafka to accept TCP on 127.0.0.1:${brokerPort}`,
+            timeoutMs: 2 * MINUTE,
+            intervalMs: 200,
+            process: kafka,
+          });
+          return brokerPort;
+        } catch (error) {
+          if (attempt >= 3 || !kafka.tail(200).includes("Address already in use")) throw error;
+          log(`Kafka could not bind ${brokerPort}/${controllerPort} (attempt ${attempt}); retrying on other ports`);
+          await kafka.stop(5000);
+        }
+      }
+    };
+    const kafkaStarted = startKafka().then((port) => ({ port, readyMs: since(phase) }));
+    const build = buildApi();
+    const [kafkaStart, buildMs] = await Promise.all([kafkaStarted, build]);
+    const kafkaPort = kafkaStart.port;
+    const kafkaReadyMs = kafkaStart.readyMs;
+    const brokers = `127.0.0.1:${kafkaPort}`;
+    if (!existsSync(API_ENTRY)) throw new Error(`${API_ENTRY} is missing: run \`npm run build\` first`);
+
+    // 3. Dapr resources: the project's `kafka` profile with the brokers rewritten.
+    const resourcesDir = join(workDir, "resources");
+    await runToCompletion(
+      "bash",
+      [join(REPO_ROOT, "scripts/dapr/stage-components.sh"), "kafka", resourcesDir, brokers],
+      {
+        label: "stage-components",
+        timeoutMs: MINUTE,
+        cwd: REPO_ROOT,
+      },
+    );
+
+    const [api, daprHttp, daprGrpc, daprInternalGrpc, daprMetrics] = await freePorts(5);
+    const ports: StackPorts = { kafka: kafkaPort, api, daprHttp, daprGrpc, daprInternalGrpc, daprMetrics };
+    const origin = `http://127.0.0.1:${api}`;
+
+    // 4. The API, as it runs in production: a separate process configured by its environment.
+    phase = performance.now();
+    const apiDataDir = join(workDir, "api");
+    mkdirSync(apiDataDir);
+    processes.api = ManagedProcess.start({
+      name: "api",
+      command: process.execPath,
+      args: [API_ENTRY],
+      cwd: REPO_ROOT,
+      // Only what the API needs: nothing from the developer's shell (e.g. a JWT_PUBLIC_KEY) leaks in.
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        NODE_ENV: "development",
+        PORT: String(api),
+        DATABASE_URL: `sqlite:${join(apiDataDir, "todos.db")}`,
+        JWT_SECRET: TEST_JWT_SECRET,
+        DAPR_HOST: "127.0.0.1",
+        DAPR_HTTP_PORT: String(daprHttp),
+        DAPR_API_TOKEN: tokens.dapr,
+        APP_API_TOKEN: tokens.app,
+        PUBLISH_TIMEOUT_MS: "3000",
+        OUTBOX_POLL_INTERVAL_MS: "100",
+        OUTBOX_RETRY_BASE_MS: "100",
+        OUTBOX_RETRY_MAX_MS: "2000",
+        LOG_LEVEL: "info",
+      },
+      logFile: join(workDir, "api.log"),
+    });
+    const apiProcess = processes.api;
+    await waitUntil(async () => (await httpStatus(`${origin}/readyz`)) === 200, {
+      what: `the API's ${origin}/readyz to answer 200`,
+      timeoutMs: MINUTE,
+      process: apiProcess,
+    });
+    const apiReadyMs = since(phase);
+
+    // 5. The sidecar, pointed at the API (app port) and at the broker.
+    const launchDaprd = async (): Promise<number> => {
+      const from = performance.now();
+      const daprd = ManagedProcess.start({
+        name: "daprd",
+        command: "bash",
+        args: [
+          join(INFRA, "run-daprd.sh"),
+          resourcesDir,
+          String(daprHttp),
+          String(daprGrpc),
+          String(daprInternalGrpc),
+          String(daprMetrics),
+          String(api),
+        ],
+        cwd: REPO_ROOT,
+        // With these daprd requires dapr-api-token on its API and sends APP_API_TOKEN to the app.
+        env: { ...process.env, DAPRD: daprdBinary, DAPR_API_TOKEN: tokens.dapr, APP_API_TOKEN: tokens.app },
+        logFile: join(workDir, "daprd.log"),
+      });
+      processes.daprd = daprd;
+      await waitUntil(
+        async () =>
+          (await httpStatus(`http://127.0.0.1:${daprHttp}/v1.0/healthz/outbound`, {
+            "dapr-api-token": tokens.dapr,
+          })) === 204,
+        { what: `daprd's /v1.0/healthz/outbound to answer 204`, timeoutMs: MINUTE, process: daprd },
+      );
+      return since(from);
+    };
+    /**
+     * daprd's declarative subscription (consumer group "todo-api-<uuid>", initial offset newest)
+     * settles about a second after daprd reports ready; events published before that never reach
+     * the app. Wait for it, so tests of the way back start from a live subscription.
+     */
+    const subscriberGroups = new Set<string>();
+    const awaitSubscription = async (): Promise<number> => {
+      const from = performance.now();
+      const group = await waitForConsumerGroup(brokers, {
+        groupIdPrefix: "todo-api-",
+        topic: "todo-events",
+        timeoutMs: MINUTE,
+        excluding: subscriberGroups,
+      });
+      subscriberGroups.add(group);
+      return since(from);
+    };
+    const daprdReadyMs = await launchDaprd();
+    const subscriptionReadyMs = await awaitSubscription();
+    const totalMs = since(started);
+    const timings: StartupTimings = {
+      installMs,
+      kafkaReadyMs,
+      buildMs,
+      apiReadyMs,
+      daprdReadyMs,
+      subscriptionReadyMs,
+      totalMs,
+    };
+    log(`ready in ${totalMs} ms ${JSON.stringify(timings)}; API ${origin}, daprd :${daprHttp}, Kafka ${brokers}`);
+
+    return {
+      origin,
+      brokers,
+      ports,
+      daprApiToken: tokens.dapr,
+      appApiToken: tokens.app,
+      workDir,
+      timings,
+      async stopDaprd() {
+        const daprd = processes.daprd;
+        if (daprd === undefined || daprd.exit !== undefined) throw new Error("daprd is not running");
+        const exit = await daprd.stop(15_000);
+        if (exit.code !== 0) throw new Error(`daprd exited with ${JSON.stringify(exit)} on SIGTERM:\n${daprd.tail()}`);
+      },
+      async startDaprd() {
+        if (processes.daprd !== undefined && processes.daprd.exit === undefined) {
+          throw new Error("daprd is already running");
+        }
+        const readyMs = await launchDaprd();
+        return readyMs + (await awaitSubscription());
+      },
+      logTails,
+      keepWorkDir() {
+        keep = true;
+      },
+      stop,
+    };
+  } catch (error) {
+    keep = true;
+    const tails = logTails();
+    try {
+      await stop();
+    } catch (stopError) {
+      log((stopError as Error).message);
+    }
+    throw new Error(`e2e stack did not start: ${(error as Error).message}\n${tails}\n(logs kept in ${workDir})`);
+  }
+}
+
+/** Runs a scripts/infra script; returns the last line it printed (the path it reports). */
+async function runScript(script: string, args: string[], label: string, timeoutMs: number): Promise<string> {
+  const stdout = await runToCompletion("bash", [join(INFRA, script), ...args], { label, timeoutMs, cwd: REPO_ROOT });
+  const lines = stdout.trim().split("\n");
+  const last = lines[lines.length - 1]?.trim() ?? "";
+  if (last === "" || !existsSync(last)) {
+    throw new Error(`${script} printed no usable path (stdout: ${JSON.stringify(stdout)})`);
+  }
+  return last;
+}
+
+/** `npm run build` unless E2E_SKIP_BUILD=1 says it was just built. Returns the ms it took. */
+async function buildApi(): Promise<number> {
+  if (process.env.E2E_SKIP_BUILD === "1") return 0;
+  const from = performance.now();
+  log("building the API (npm run build; set E2E_SKIP_BUILD=1 to skip)");
+  await runToCompletion("npm", ["run", "--silent", "build"], { label: "build", timeoutMs: 5 * MINUTE, cwd: REPO_ROOT });
+  return Math.round(performance.now() - from);
+}
+
+/** Distinct free loopback ports: all are bound at once, then released. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolvePort, reject) => {
+          const server = createServer();
+          server.once("error", reject);
+          server.listen(0, "127.0.0.1", () => resolvePort(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise<void>((done) => server.close(() => done()))));
+  return ports;
+}
