@@ -29,6 +29,8 @@ import { buildGraphQLSchema } from "./graphql/schema";
 import { createExpressApp } from "./http/app";
 import { attachGraphQLWebSocket } from "./http/graphql-websocket";
 import { createLogger, type Logger } from "./logging/logger";
+import { MeteredEventPublisher } from "./events/metered-event-publisher";
+import { createMetrics, type Metrics } from "./metrics/metrics";
 import { TodoRepository } from "./todos/todo.repository";
 import { TodoService } from "./todos/todo.service";
 
@@ -54,6 +56,7 @@ export interface RunningApplication {
   readonly httpServer: Server;
   readonly services: Services;
   readonly relay: OutboxRelay;
+  readonly metrics: Metrics;
   /** Stops accepting, finishes in-flight requests, closes the publisher. */
   close(): Promise<void>;
 }
@@ -75,10 +78,12 @@ export async function startApplication(
       logger,
     });
   const database = overrides.database ?? (await openDatabase(config.databaseUrl));
+  const metrics = createMetrics();
   const { services, relay } = createServices({
     database,
     publisher,
     logger,
+    metrics,
     relay: overrides.relay ?? {
       pollIntervalMs: config.outbox.pollIntervalMs,
       backoff: { baseMs: config.outbox.retryBaseMs, maxMs: config.outbox.retryMaxMs },
@@ -99,6 +104,7 @@ export async function startApplication(
       : undefined,
     logger,
     rateLimiter: config.rateLimit.requestsPerMinute === 0 ? undefined : new RateLimiter(config.rateLimit),
+    metrics,
     extraPlugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       { serverWillStart: async () => ({ drainServer: () => webSocket.dispose() }) },
@@ -107,7 +113,18 @@ export async function startApplication(
   await apollo.start();
 
   let acceptingTraffic = true;
-  const delivery = new TodoEventDelivery({ feed: services.todoEventFeed, appApiToken: config.appApiToken, logger });
+  const delivery = new TodoEventDelivery({
+    feed: services.todoEventFeed,
+    appApiToken: config.appApiToken,
+    logger,
+    onAnswer: (status) => metrics.eventsDelivered.inc({ status }),
+  });
+  metrics.onCollect(async () => {
+    const backlog = await services.eventHistory.backlog().catch(() => undefined);
+    metrics.outboxPending.set(backlog?.pending ?? 0);
+    metrics.outboxOldestPendingSeconds.set((backlog?.oldestPendingAgeMs ?? 0) / 1000);
+    metrics.activeSubscriptions.set(services.todoEventFeed.activeSubscriptions);
+  });
   const app = createExpressApp({
     apollo,
     createContext,
@@ -120,6 +137,7 @@ export async function startApplication(
       isAcceptingTraffic: () => acceptingTraffic,
     },
     logger,
+    metrics,
   });
   httpServer.on("request", app);
 
@@ -141,6 +159,7 @@ export async function startApplication(
     httpServer,
     services,
     relay,
+    metrics,
     async close() {
       acceptingTraffic = false;
       delivery.stopAccepting();
@@ -158,6 +177,8 @@ export interface ServiceDependencies {
   readonly database: Database;
   readonly publisher: EventPublisher;
   readonly logger: Logger;
+  /** When given, publishes are counted and timed per path (trigger, outbox). */
+  readonly metrics?: Metrics;
   readonly relay?: ApplicationOverrides["relay"];
 }
 
@@ -165,10 +186,12 @@ export interface ServiceDependencies {
 export function createServices(deps: ServiceDependencies): { services: Services; relay: OutboxRelay } {
   const { db, dialect, pool } = deps.database;
   const outbox = new OutboxRepository(dialect);
+  const metered = (via: "trigger" | "outbox"): EventPublisher =>
+    deps.metrics === undefined ? deps.publisher : new MeteredEventPublisher(deps.publisher, deps.metrics, via);
   const relay = new OutboxRelay({
     db,
     outbox,
-    publisher: deps.publisher,
+    publisher: metered("outbox"),
     leadership: dialect === "postgres" && pool !== undefined ? new PostgresAdvisoryLeadership(pool) : soleRelay,
     logger: deps.logger,
     ...deps.relay,
@@ -177,7 +200,7 @@ export function createServices(deps: ServiceDependencies): { services: Services;
   const services: Services = {
     todos,
     todoEvents: new TodoEventService(
-      deps.publisher,
+      metered("trigger"),
       new IdempotencyKeys({ ttlMs: IDEMPOTENCY_WINDOW_MS, maxEntries: IDEMPOTENCY_MAX_KEYS }),
       (userId, taskId) => todos.isOwnedBy(userId, taskId),
     ),

@@ -18,6 +18,8 @@ export interface TodoEventDeliveryOptions {
   readonly logger: Logger;
   /** How many recent event ids to remember for dropping redeliveries. */
   readonly recentCapacity?: number;
+  /** Told every answer given to Dapr (metrics). */
+  readonly onAnswer?: (status: DeliveryStatus) => void;
 }
 
 export class TodoEventDelivery {
@@ -41,6 +43,12 @@ export class TodoEventDelivery {
 
   /** `body` is the parsed request body, or undefined when it was not JSON. */
   receive(body: unknown): DeliveryStatus {
+    const status = this.decide(body);
+    this.options.onAnswer?.(status);
+    return status;
+  }
+
+  private decide(body: unknown): DeliveryStatus {
     // While shutting down, let Dapr redeliver rather than acknowledge an event no one will see.
     if (!this.accepting) return "RETRY";
     const parsed = parseDeliveredEvent(body);

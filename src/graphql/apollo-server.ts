@@ -9,6 +9,8 @@ import type { GraphQLContext } from "./context";
 import { formatGraphQLError, isExpectedError } from "./format-error";
 import { queryLimitRules } from "./limits/query-limits";
 import { rateLimitPlugin } from "./limits/rate-limit.plugin";
+import { operationMetricsPlugin } from "./metrics.plugin";
+import type { Metrics } from "../metrics/metrics";
 import type { RateLimiter } from "./limits/rate-limiter";
 
 export interface ApolloServerOptions {
@@ -19,6 +21,7 @@ export interface ApolloServerOptions {
   /** Prefilled in Sandbox's Authorization header (only with the public development secret). */
   readonly sandboxToken?: string;
   readonly logger: Logger;
+  readonly metrics?: Metrics;
   /** Omitted: no rate limiting. */
   readonly rateLimiter?: RateLimiter;
   readonly extraPlugins?: ApolloServerPlugin<GraphQLContext>[];
@@ -55,6 +58,7 @@ export function createApolloServer(options: ApolloServerOptions): ApolloServer<G
       landingPage(options),
       errorLoggingPlugin(options.logger),
       ...(options.rateLimiter === undefined ? [] : [rateLimitPlugin(options.rateLimiter)]),
+      ...(options.metrics === undefined ? [] : [operationMetricsPlugin(options.metrics)]),
       ...(options.extraPlugins ?? []),
     ],
   });

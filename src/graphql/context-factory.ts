@@ -24,7 +24,9 @@ export function createContextFactory(deps: {
 }): ContextFactory {
   return ({ requestId, authorization, traceparent }) => {
     // The trace id (second field of a traceparent) ties the request's logs to its events.
-    const log = deps.logger.child(traceparent === undefined ? { requestId } : { requestId, traceId: traceparent.split("-")[1] });
+    const log = deps.logger.child(
+      traceparent === undefined ? { requestId } : { requestId, traceId: traceparent.split("-")[1] },
+    );
     try {
       const token = bearerTokenFrom(authorization);
       const user = token === undefined ? null : deps.verifyAccessToken(token);

@@ -1,4 +1,4 @@
-/** The Express 5 application: health, Dapr delivery, GraphQL at /graphql, and JSON errors without internals. */
+/** The Express 5 application: health, metrics, Dapr delivery, GraphQL at /graphql, and JSON errors without internals. */
 import type { ApolloServer } from "@apollo/server";
 import type { TodoEventDelivery } from "../events/todo-event-delivery";
 import { expressMiddleware } from "@as-integrations/express5";
@@ -6,8 +6,10 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import type { GraphQLContext } from "../graphql/context";
 import type { ContextFactory } from "../graphql/context-factory";
 import type { Logger } from "../logging/logger";
+import type { Metrics } from "../metrics/metrics";
 import { daprRoutes } from "./dapr-routes";
 import { healthRoutes, type HealthDependencies } from "./health";
+import { measureRequests, metricsRoute } from "./metrics-routes";
 import { assignRequestId, traceparentFor } from "./request-id";
 
 /** Comfortably above the largest legal request (details are capped at 16 KiB). */
@@ -19,13 +21,16 @@ export interface ExpressAppDependencies {
   readonly delivery: TodoEventDelivery;
   readonly health: HealthDependencies;
   readonly logger: Logger;
+  readonly metrics: Metrics;
 }
 
 export function createExpressApp(deps: ExpressAppDependencies): Express {
   const app = express();
   app.disable("x-powered-by");
   app.use(assignRequestId);
+  app.use(measureRequests(deps.metrics));
   app.use(healthRoutes(deps.health));
+  app.use(metricsRoute(deps.metrics));
   app.use(daprRoutes(deps.delivery));
   app.use(
     "/graphql",

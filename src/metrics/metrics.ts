@@ -1,0 +1,110 @@
+/**
+ * The application's Prometheus metrics (prom-client), one registry per
+ * application instance so tests can run several side by side. Labels are
+ * low-cardinality on purpose: no user ids, no free-form values.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly httpRequestDuration: Histogram<"method" | "route" | "status">;
+  readonly graphqlOperations: Counter<"operation" | "type" | "outcome">;
+  readonly eventsPublished: Counter<"action" | "via">;
+  readonly eventsFailed: Counter<"action" | "reason">;
+  readonly publishDuration: Histogram<"outcome">;
+  /** Set by collectors registered with `onCollect`. */
+  readonly outboxPending: Gauge;
+  readonly outboxOldestPendingSeconds: Gauge;
+  readonly activeSubscriptions: Gauge;
+  readonly eventsDelivered: Counter<"status">;
+  /** Runs before each scrape, to refresh gauges that are read rather than counted. */
+  onCollect(collect: () => Promise<void> | void): void;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  // Process metrics (CPU, RSS, heap, event-loop lag, handles) for the soak and capacity questions.
+  collectDefaultMetrics({ register: registry });
+  const collectors: (() => Promise<void> | void)[] = [];
+  const refresh = async (): Promise<void> => {
+    await Promise.all(collectors.map(async (collect) => collect()));
+  };
+  const outboxPending = new Gauge({
+    name: "todo_outbox_pending_events",
+    help: "Outbox rows not yet published",
+    registers: [registry],
+    // One gauge drives the refresh of all read-on-scrape gauges.
+    collect: refresh,
+  });
+
+  return {
+    registry,
+    httpRequestDuration: new Histogram({
+      name: "todo_http_request_duration_seconds",
+      help: "HTTP request duration by method, route and status",
+      labelNames: ["method", "route", "status"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    graphqlOperations: new Counter({
+      name: "todo_graphql_operations_total",
+      help: "GraphQL operations by operation name, type and outcome (ok or the first error code)",
+      labelNames: ["operation", "type", "outcome"],
+      registers: [registry],
+    }),
+    eventsPublished: new Counter({
+      name: "todo_events_published_total",
+      help: "Events the sidecar accepted, by action and path (trigger or outbox)",
+      labelNames: ["action", "via"],
+      registers: [registry],
+    }),
+    eventsFailed: new Counter({
+      name: "todo_events_publish_failed_total",
+      help: "Publish attempts that failed, by action and reason",
+      labelNames: ["action", "reason"],
+      registers: [registry],
+    }),
+    publishDuration: new Histogram({
+      name: "todo_event_publish_duration_seconds",
+      help: "Time for one publish to the Dapr sidecar",
+      labelNames: ["outcome"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    outboxPending,
+    outboxOldestPendingSeconds: new Gauge({
+      name: "todo_outbox_oldest_pending_age_seconds",
+      help: "Age of the oldest unpublished outbox row (0 when none)",
+      registers: [registry],
+    }),
+    activeSubscriptions: new Gauge({
+      name: "todo_active_subscriptions",
+      help: "Live GraphQL subscriptions on this instance",
+      registers: [registry],
+    }),
+    eventsDelivered: new Counter({
+      name: "todo_events_delivered_total",
+      help: "Events Dapr delivered to this instance, by the answer given (SUCCESS, RETRY, DROP)",
+      labelNames: ["status"],
+      registers: [registry],
+    }),
+    onCollect(collect) {
+      collectors.push(collect);
+    },
+  };
+}
+
+/** Operation names come from clients: keep the label set bounded. */
+export class BoundedLabel {
+  private readonly seen = new Set<string>();
+  constructor(private readonly max: number) {}
+
+  of(value: string | null | undefined): string {
+    if (value === null || value === undefined || value === "") return "anonymous";
+    const clean = value.slice(0, 64);
+    if (this.seen.has(clean)) return clean;
+    if (this.seen.size >= this.max) return "other";
+    this.seen.add(clean);
+    return clean;
+  }
+}
