@@ -3,8 +3,6 @@ import { startApplication } from "./application";
 import { ConfigError, loadConfig } from "./config/config";
 import { createLogger } from "./logging/logger";
 
-const SHUTDOWN_DEADLINE_MS = 10_000;
-
 async function main(): Promise<void> {
   let loaded;
   try {
@@ -33,9 +31,9 @@ async function main(): Promise<void> {
     // pino writes asynchronously: flush before exiting or the last lines are lost.
     const exit = (code: number): void => logger.flush(() => process.exit(code));
     const deadline = setTimeout(() => {
-      logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, "shutdown deadline exceeded; exiting");
+      logger.error({ deadlineMs: config.shutdownTimeoutMs }, "shutdown deadline exceeded; exiting");
       exit(1);
-    }, SHUTDOWN_DEADLINE_MS);
+    }, config.shutdownTimeoutMs);
     deadline.unref();
     application.close().then(
       () => {

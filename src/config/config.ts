@@ -34,6 +34,8 @@ export interface DaprConfig {
 
 export interface Config {
   readonly port: number;
+  /** How long SIGTERM may take: in-flight requests and the relay's batch finish within it. */
+  readonly shutdownTimeoutMs: number;
   readonly nodeEnv: string;
   readonly isProduction: boolean;
   readonly logLevel: LogLevel;
@@ -82,6 +84,7 @@ export function loadConfig(env: Env): LoadConfigResult {
   const jwt = loadJwtConfig(env, isProduction, warnings);
   const config: Config = {
     port: integer(env, "PORT", 4000, 0, 65535),
+    shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 100, 600_000),
     nodeEnv,
     isProduction,
     logLevel: oneOf(env, "LOG_LEVEL", LOG_LEVELS, nodeEnv === "test" ? "silent" : "info"),

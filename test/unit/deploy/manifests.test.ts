@@ -1,0 +1,139 @@
+/**
+ * Every YAML file in components/ and deploy/ parses, and the fields the app
+ * and Dapr rely on agree with the code: component and topic names, the
+ * delivery route, app id and port, token secrets, probes and shutdown time.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { parseAllDocuments } from "yaml";
+import { loadConfig } from "../../../src/config/config";
+import { DELIVERY_PATH } from "../../../src/http/dapr-routes";
+
+const root = join(__dirname, "..", "..", "..");
+const defaults = loadConfig({ JWT_SECRET: "x".repeat(32) }).config;
+const APP_ID = "todo-api";
+
+/** Manifests are checked field by field below; their shapes vary by kind, so the spec stays loosely typed. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kubernetes/Dapr specs differ per kind
+type Spec = any;
+type Manifest = {
+  kind: string;
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec: Spec;
+  scopes?: string[];
+};
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? yamlFiles(join(dir, entry.name)) : /\.ya?ml$/.test(entry.name) ? [join(dir, entry.name)] : [],
+  );
+}
+
+function manifestsIn(file: string): Manifest[] {
+  const documents = parseAllDocuments(readFileSync(file, "utf8"));
+  for (const document of documents) {
+    if (document.errors.length > 0) throw new Error(`${relative(root, file)}: ${document.errors[0].message}`);
+  }
+  return documents.map((document) => document.toJS() as Manifest).filter((manifest) => manifest !== null);
+}
+
+interface PodTemplate {
+  metadata: { annotations?: Record<string, string> };
+  spec: {
+    terminationGracePeriodSeconds: number;
+    containers: {
+      ports: { containerPort: number }[];
+      env?: { name: string; value?: string }[];
+      readinessProbe: { httpGet: { path: string } };
+      livenessProbe: { httpGet: { path: string } };
+    }[];
+  };
+}
+
+const files = [...yamlFiles(join(root, "components")), ...yamlFiles(join(root, "deploy"))];
+const all = files.flatMap((file) => manifestsIn(file).map((manifest) => ({ file: relative(root, file), manifest })));
+const ofKind = (kind: string) => all.filter(({ manifest }) => manifest.kind === kind);
+
+describe("Dapr and Kubernetes manifests", () => {
+  it("finds and parses every YAML file", () => {
+    expect(files.length).toBeGreaterThanOrEqual(6);
+    for (const { file, manifest } of all)
+      expect({ file, hasKind: typeof manifest.kind }).toEqual({ file, hasKind: "string" });
+  });
+
+  it.each(ofKind("Component").map(({ file, manifest }) => [file, manifest] as const))(
+    "%s declares the pub/sub component the code publishes to",
+    (_file, component) => {
+      expect(component.metadata.name).toBe(defaults.dapr.pubsubName);
+      expect(component.spec.type).toMatch(/^pubsub\.(kafka|in-memory)$/);
+      if (component.spec.type === "pubsub.kafka") {
+        const metadata = Object.fromEntries(
+          (component.spec.metadata as { name: string; value: string }[]).map((m) => [m.name, m.value]),
+        );
+        expect(metadata.brokers).toBeTruthy();
+        // Every replica needs every event for its WebSocket subscribers.
+        expect(metadata.consumerGroup).toMatch(/\{(uuid|podName)\}/);
+      }
+    },
+  );
+
+  it.each(ofKind("Subscription").map(({ file, manifest }) => [file, manifest] as const))(
+    "%s delivers the topic to the API's delivery route with a dead-letter topic",
+    (_file, subscription) => {
+      expect(subscription.spec).toMatchObject({
+        pubsubname: defaults.dapr.pubsubName,
+        topic: defaults.dapr.todoEventsTopic,
+        routes: { default: DELIVERY_PATH },
+        deadLetterTopic: expect.stringMatching(/\S/),
+      });
+      expect(subscription.scopes).toContain(APP_ID);
+    },
+  );
+
+  it("has a resiliency policy that targets the pub/sub component both ways", () => {
+    const [{ manifest }] = ofKind("Resiliency");
+    const target = manifest.spec.targets.components[defaults.dapr.pubsubName];
+    expect(Object.keys(target).sort()).toEqual(["inbound", "outbound"]);
+    expect(manifest.spec.policies.retries[target.outbound.retry]).toBeDefined();
+    expect(manifest.spec.policies.retries[target.inbound.retry]).toBeDefined();
+    expect(manifest.spec.policies.timeouts[target.outbound.timeout]).toBeDefined();
+  });
+
+  describe("the Kubernetes Deployment", () => {
+    const template = ofKind("Deployment")[0].manifest.spec.template as PodTemplate;
+    const container = template.spec.containers[0];
+    const env = Object.fromEntries((container.env ?? []).map((variable) => [variable.name, variable]));
+    const annotations = template.metadata.annotations ?? {};
+
+    it("injects a sidecar for the app id the components are scoped to, on the port the app listens on", () => {
+      expect(annotations).toMatchObject({
+        "dapr.io/enabled": "true",
+        "dapr.io/app-id": APP_ID,
+        "dapr.io/app-protocol": "http",
+      });
+      expect(annotations["dapr.io/app-port"]).toBe(String(container.ports[0].containerPort));
+      expect(env.PORT.value).toBe(annotations["dapr.io/app-port"]);
+    });
+
+    it("makes the sidecar and the app authenticate each other through Secrets", () => {
+      expect(annotations["dapr.io/api-token-secret"]).toBeTruthy();
+      expect(annotations["dapr.io/app-token-secret"]).toBeTruthy();
+    });
+
+    it("runs in production with no secret inlined", () => {
+      expect(env.NODE_ENV.value).toBe("production");
+      for (const variable of Object.values(env)) {
+        if (/SECRET|TOKEN|PASSWORD|DATABASE_URL/.test(variable.name)) expect(variable.value).toBeUndefined();
+      }
+    });
+
+    it("probes /readyz and /healthz", () => {
+      expect(container.readinessProbe.httpGet.path).toBe("/readyz");
+      expect(container.livenessProbe.httpGet.path).toBe("/healthz");
+    });
+
+    it("gives shutdown more time than the API's own deadline", () => {
+      expect(template.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(defaults.shutdownTimeoutMs);
+    });
+  });
+});
