@@ -33,5 +33,7 @@ module.exports = {
     // Real daprd + real Kafka + the built API as a child process (`npm run test:e2e`, run in band).
     // Stack start-up has its own, longer timeout in the suites' beforeAll.
     project("e2e", { testTimeout: 120_000, slowTestThreshold: 60 }),
+    // Crashes and restarts of the real stack under load (npm run test:faults).
+    project("faults", { slowTestThreshold: 120 }),
   ],
 };

@@ -56,8 +56,12 @@ function openSqlite(path: string): Database {
 
 function openPostgres(connectionString: string, options: OpenDatabaseOptions): Database {
   const pool = new Pool({ connectionString, max: options.poolSize ?? 10 });
-  // An idle client losing its server (restart, failover) must not crash the process.
+  // A client losing its server (restart, failover) must not crash the process. The pool
+  // handles idle clients; a checked-out client (e.g. inside a transaction) emits on itself,
+  // so every client gets a listener. The failed query still rejects, and pg-pool drops the
+  // broken client when it is released.
   pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: "postgres", pool, close: () => db.destroy() };
 }

@@ -99,6 +99,12 @@ export class ManagedProcess {
     return exit;
   }
 
+  /** SIGKILL to the whole group, as a crash would; resolves when no member is alive. */
+  async kill(): Promise<ExitInfo> {
+    signalGroup(this.pid, "SIGKILL");
+    return this.stop(0);
+  }
+
   /** The last `lines` lines of the process's log file. */
   tail(lines = 40): string {
     return tailFile(this.logFile, lines);

@@ -53,6 +53,16 @@ export interface StartupTimings {
   readonly totalMs: number;
 }
 
+/** Optional changes to the stack, for benchmarks; the end-to-end suites use the defaults. */
+export interface StackOptions {
+  /** Extra environment for the API (overrides the defaults below, e.g. RATE_LIMIT_PER_MINUTE). */
+  readonly apiEnv?: Readonly<Record<string, string>>;
+  /** The API's database; default a fresh SQLite file in the work directory. */
+  readonly databaseUrl?: string;
+  /** Node flags for the API process, e.g. ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"]. */
+  readonly apiNodeArgs?: readonly string[];
+}
+
 export interface Stack {
   /** http://127.0.0.1:<api port> */
   readonly origin: string;
@@ -66,6 +76,8 @@ export interface Stack {
   /** Temporary directory with the logs, the database and the staged Dapr resources. */
   readonly workDir: string;
   readonly timings: StartupTimings;
+  /** Pid of the API's node process (e.g. to read its RSS from /proc). */
+  readonly apiPid: number;
   /** SIGTERM to daprd; resolves when it has exited. */
   stopDaprd(): Promise<void>;
   /**
@@ -73,6 +85,16 @@ export interface Stack {
    * again. Returns the ms it took.
    */
   startDaprd(): Promise<number>;
+  /** SIGKILL to daprd (a crash); resolves when it is gone. */
+  killDaprd(): Promise<void>;
+  /** SIGKILL to the API (a crash mid-request, mid-relay); resolves when it is gone. */
+  killApi(): Promise<void>;
+  /** Starts the API again on the same port and database; resolves when /readyz answers 200. Returns the ms it took. */
+  startApi(): Promise<number>;
+  /** SIGTERM to the broker; its data is kept for startKafka(). */
+  stopKafka(): Promise<void>;
+  /** Starts the broker again on the same ports with its data; resolves when it accepts TCP. Returns the ms it took. */
+  startKafka(): Promise<number>;
   /** The last lines of every log, for failure messages. */
   logTails(lines?: number): string;
   /** Keep the work directory (with the logs) after stop(), e.g. because a test failed. */
@@ -85,7 +107,7 @@ const log = (message: string): void => {
   process.stderr.write(`[e2e stack] ${message}\n`);
 };
 
-export async function startStack(): Promise<Stack> {
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const started = performance.now();
   const since = (from: number): number => Math.round(performance.now() - from);
   const workDir = mkdtempSync(join(tmpdir(), "todo-e2e-"));
@@ -143,20 +165,31 @@ export async function startStack(): Promise<Stack> {
     // 2. Kafka first: a pub/sub component that cannot reach its broker makes daprd exit at start.
     //    The API is built meanwhile.
     phase = performance.now();
+    let kafkaControllerPort = 0;
+    /** `keepData`: a restart of the same broker (fault tests) must not wipe the topic. */
+    const launchKafka = (brokerPort: number, controllerPort: number, keepData: boolean): ManagedProcess => {
+      const kafka = ManagedProcess.start({
+        name: "kafka",
+        command: "bash",
+        args: [join(INFRA, "run-kafka.sh"), String(brokerPort), join(workDir, "kafka")],
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          KAFKA_CONTROLLER_PORT: String(controllerPort),
+          ...(keepData ? { KAFKA_KEEP_DATA: "1" } : {}),
+        },
+        logFile: join(workDir, "kafka.log"),
+      });
+      processes.kafka = kafka;
+      return kafka;
+    };
     const startKafka = async (): Promise<number> => {
       // A port that was free a moment ago can be taken in between (e.g. as the local port of an
       // outgoing connection): Kafka then exits with "Address already in use". Try fresh ports.
       for (let attempt = 1; ; attempt++) {
         const [brokerPort, controllerPort] = await freePorts(2);
-        const kafka = ManagedProcess.start({
-          name: "kafka",
-          command: "bash",
-          args: [join(INFRA, "run-kafka.sh"), String(brokerPort), join(workDir, "kafka")],
-          cwd: REPO_ROOT,
-          env: { ...process.env, KAFKA_CONTROLLER_PORT: String(controllerPort) },
-          logFile: join(workDir, "kafka.log"),
-        });
-        processes.kafka = kafka;
+        const kafka = launchKafka(brokerPort, controllerPort, false);
+        kafkaControllerPort = controllerPort;
         try {
           await waitUntil(() => acceptsTcp(brokerPort), {
             what: `Kafka to accept TCP on 127.0.0.1:${brokerPort}`,
@@ -200,37 +233,43 @@ export async function startStack(): Promise<Stack> {
     phase = performance.now();
     const apiDataDir = join(workDir, "api");
     mkdirSync(apiDataDir);
-    processes.api = ManagedProcess.start({
-      name: "api",
-      command: process.execPath,
-      args: [API_ENTRY],
-      cwd: REPO_ROOT,
-      // Only what the API needs: nothing from the developer's shell (e.g. a JWT_PUBLIC_KEY) leaks in.
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NODE_ENV: "development",
-        PORT: String(api),
-        DATABASE_URL: `sqlite:${join(apiDataDir, "todos.db")}`,
-        JWT_SECRET: TEST_JWT_SECRET,
-        DAPR_HOST: "127.0.0.1",
-        DAPR_HTTP_PORT: String(daprHttp),
-        DAPR_API_TOKEN: tokens.dapr,
-        APP_API_TOKEN: tokens.app,
-        PUBLISH_TIMEOUT_MS: "3000",
-        OUTBOX_POLL_INTERVAL_MS: "100",
-        OUTBOX_RETRY_BASE_MS: "100",
-        OUTBOX_RETRY_MAX_MS: "2000",
-        LOG_LEVEL: "info",
-      },
-      logFile: join(workDir, "api.log"),
-    });
-    const apiProcess = processes.api;
-    await waitUntil(async () => (await httpStatus(`${origin}/readyz`)) === 200, {
-      what: `the API's ${origin}/readyz to answer 200`,
-      timeoutMs: MINUTE,
-      process: apiProcess,
-    });
+    const launchApi = (): ManagedProcess => {
+      processes.api = ManagedProcess.start({
+        name: "api",
+        command: process.execPath,
+        args: [...(options.apiNodeArgs ?? []), API_ENTRY],
+        cwd: REPO_ROOT,
+        // Only what the API needs: nothing from the developer's shell (e.g. a JWT_PUBLIC_KEY) leaks in.
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          NODE_ENV: "development",
+          PORT: String(api),
+          DATABASE_URL: options.databaseUrl ?? `sqlite:${join(apiDataDir, "todos.db")}`,
+          JWT_SECRET: TEST_JWT_SECRET,
+          DAPR_HOST: "127.0.0.1",
+          DAPR_HTTP_PORT: String(daprHttp),
+          DAPR_API_TOKEN: tokens.dapr,
+          APP_API_TOKEN: tokens.app,
+          PUBLISH_TIMEOUT_MS: "3000",
+          OUTBOX_POLL_INTERVAL_MS: "100",
+          OUTBOX_RETRY_BASE_MS: "100",
+          OUTBOX_RETRY_MAX_MS: "2000",
+          LOG_LEVEL: "info",
+          ...options.apiEnv,
+        },
+        logFile: join(workDir, "api.log"),
+      });
+      return processes.api;
+    };
+    const awaitApiReady = (apiProcess: ManagedProcess): Promise<void> =>
+      waitUntil(async () => (await httpStatus(`${origin}/readyz`)) === 200, {
+        what: `the API's ${origin}/readyz to answer 200`,
+        timeoutMs: MINUTE,
+        process: apiProcess,
+      });
+    const apiProcess = launchApi();
+    await awaitApiReady(apiProcess);
     const apiReadyMs = since(phase);
 
     // 5. The sidecar, pointed at the API (app port) and at the broker.
@@ -302,6 +341,10 @@ export async function startStack(): Promise<Stack> {
       appApiToken: tokens.app,
       workDir,
       timings,
+      // The current API process: it changes when a fault test restarts the API.
+      get apiPid() {
+        return (processes.api ?? apiProcess).pid;
+      },
       async stopDaprd() {
         const daprd = processes.daprd;
         if (daprd === undefined || daprd.exit !== undefined) throw new Error("daprd is not running");
@@ -314,6 +357,37 @@ export async function startStack(): Promise<Stack> {
         }
         const readyMs = await launchDaprd();
         return readyMs + (await awaitSubscription());
+      },
+      async killDaprd() {
+        await processes.daprd?.kill();
+      },
+      async killApi() {
+        await processes.api?.kill();
+      },
+      async startApi() {
+        if (processes.api !== undefined && processes.api.exit === undefined)
+          throw new Error("the API is already running");
+        const from = performance.now();
+        await awaitApiReady(launchApi());
+        return since(from);
+      },
+      async stopKafka() {
+        const kafka = processes.kafka;
+        if (kafka === undefined || kafka.exit !== undefined) throw new Error("Kafka is not running");
+        await kafka.stop(30_000);
+      },
+      async startKafka() {
+        if (processes.kafka !== undefined && processes.kafka.exit === undefined)
+          throw new Error("Kafka is already running");
+        const from = performance.now();
+        const kafka = launchKafka(kafkaPort, kafkaControllerPort, true);
+        await waitUntil(() => acceptsTcp(kafkaPort), {
+          what: `Kafka to accept TCP on ${brokers} again`,
+          timeoutMs: 2 * MINUTE,
+          intervalMs: 200,
+          process: kafka,
+        });
+        return since(from);
       },
       logTails,
       keepWorkDir() {

@@ -1,0 +1,186 @@
+/**
+ * Faults on the real stack under a steady stream of mutations (DESIGN.md §5):
+ * daprd killed, the broker stopped, the API killed mid-relay, PostgreSQL
+ * restarted. After each: every acknowledged mutation has its event in Kafka,
+ * none is lost, each user's events keep their order, duplicates are counted,
+ * and no todo exists without its event.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TopicReader, type KafkaRecord } from "../e2e/support/kafka";
+import { startStack, STACK_START_TIMEOUT_MS, STACK_STOP_TIMEOUT_MS, type Stack } from "../e2e/support/stack";
+import { audit, historyOf, type Audit } from "./support/audit";
+import { MutationLoad } from "./support/mutation-load";
+
+const PG_SCRIPT = join(__dirname, "..", "..", "scripts", "postgres", "pg-temp.sh");
+const RECOVERY_TIMEOUT_MS = 90_000;
+/** A fault run: load, the fault, recovery, drain and the Kafka read-back. */
+const FAULT_TEST_TIMEOUT_MS = 5 * 60_000;
+
+interface FaultReport extends Audit {
+  readonly fault: string;
+  readonly unacknowledged: number;
+  /** From the component being back until the outbox had published everything. */
+  readonly drainedAfterRestartMs: number;
+  readonly restartMs: number;
+}
+
+const reports: FaultReport[] = [];
+/** The load is a few users going flat out: per-user rate limiting would refuse most of it. */
+const UNLIMITED = { RATE_LIMIT_PER_MINUTE: "0" };
+
+async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = RECOVERY_TIMEOUT_MS,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const pendingEvents = async (stack: Stack): Promise<number | undefined> => {
+  const response = await fetch(`${stack.origin}/readyz`);
+  const body = (await response.json()) as { checks?: { outbox?: { pending: number } } };
+  return body.checks?.outbox?.pending;
+};
+
+async function runFault(
+  stack: Stack,
+  fault: string,
+  users: string[],
+  inject: () => Promise<number>,
+): Promise<FaultReport> {
+  const load = new MutationLoad(stack.origin, users);
+  await waitFor("the load to get going", async () => (load.acknowledgedCount >= 20 ? true : undefined));
+  const restartMs = await inject();
+  const restartedAt = Date.now();
+  const before = load.acknowledgedCount;
+  await waitFor("mutations to be acknowledged again", async () =>
+    load.acknowledgedCount >= before + 20 ? true : undefined,
+  );
+  const { acknowledged, unacknowledged } = await load.stop();
+  await waitFor("the outbox to drain", async () => ((await pendingEvents(stack)) === 0 ? true : undefined));
+  const drainedAfterRestartMs = Date.now() - restartedAt;
+
+  const expected = new Set(
+    (await Promise.all(users.map((user) => historyOf(stack.origin, user)))).flat().map((event) => event.eventId),
+  );
+  const reader = await TopicReader.start(stack.brokers, "todo-events");
+  let records: readonly KafkaRecord[];
+  try {
+    records = await reader
+      .waitFor((all) => {
+        const seen = new Set(all.map((record) => (record.value as { id: string }).id));
+        return [...expected].every((id) => seen.has(id));
+      }, 60_000)
+      .catch(() => reader.records());
+  } finally {
+    await reader.close();
+  }
+  const report = {
+    fault,
+    unacknowledged,
+    restartMs,
+    drainedAfterRestartMs,
+    ...(await audit(stack.origin, users, acknowledged, records)),
+  };
+  reports.push(report);
+  process.stderr.write(`[faults] ${JSON.stringify(report)}\n`);
+  return report;
+}
+
+function expectNothingLost(report: FaultReport): void {
+  expect({
+    lost: report.lost,
+    orderViolations: report.orderViolations,
+    acknowledgedWithoutEvent: report.acknowledgedWithoutEvent,
+    todosWithoutEvent: report.todosWithoutEvent,
+  }).toEqual({ lost: 0, orderViolations: 0, acknowledgedWithoutEvent: 0, todosWithoutEvent: 0 });
+  expect(report.acknowledged).toBeGreaterThan(40);
+  expect(report.delivered).toBe(report.recorded);
+}
+
+describe("on SQLite", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ apiEnv: UNLIMITED });
+  }, STACK_START_TIMEOUT_MS);
+  afterAll(async () => {
+    await stack?.stop();
+    process.stderr.write(`[faults] summary ${JSON.stringify(reports)}\n`);
+  }, STACK_STOP_TIMEOUT_MS);
+
+  it(
+    "loses nothing when daprd is killed (SIGKILL) and restarted",
+    async () => {
+      const report = await runFault(stack, "daprd SIGKILL", ["dk-1", "dk-2", "dk-3"], async () => {
+        await stack.killDaprd();
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        return stack.startDaprd();
+      });
+      expectNothingLost(report);
+    },
+    FAULT_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "loses nothing when the Kafka broker is stopped and restarted",
+    async () => {
+      const report = await runFault(stack, "Kafka stop/start", ["kb-1", "kb-2", "kb-3"], async () => {
+        await stack.stopKafka();
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        return stack.startKafka();
+      });
+      expectNothingLost(report);
+    },
+    FAULT_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "loses nothing when the API is killed (SIGKILL) mid-relay and restarted",
+    async () => {
+      const report = await runFault(stack, "API SIGKILL", ["ak-1", "ak-2", "ak-3"], async () => {
+        await stack.killApi();
+        return stack.startApi();
+      });
+      expectNothingLost(report);
+    },
+    FAULT_TEST_TIMEOUT_MS,
+  );
+});
+
+describe("on PostgreSQL", () => {
+  let stack: Stack;
+  const pgDir = join(mkdtempSync(join(tmpdir(), "todo-faults-pg-")), "cluster");
+  beforeAll(async () => {
+    const url = execFileSync("bash", [PG_SCRIPT, "start", pgDir], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    }).trim();
+    stack = await startStack({ databaseUrl: url, apiEnv: UNLIMITED });
+  }, STACK_START_TIMEOUT_MS);
+  afterAll(async () => {
+    await stack?.stop();
+    execFileSync("bash", [PG_SCRIPT, "stop", pgDir], { stdio: "inherit" });
+  }, STACK_STOP_TIMEOUT_MS);
+
+  it(
+    "loses nothing when the database restarts",
+    async () => {
+      const report = await runFault(stack, "PostgreSQL restart", ["pg-1", "pg-2", "pg-3"], async () => {
+        const from = Date.now();
+        execFileSync("bash", [PG_SCRIPT, "restart", pgDir], { stdio: ["ignore", "ignore", "inherit"] });
+        return Date.now() - from;
+      });
+      expectNothingLost(report);
+    },
+    FAULT_TEST_TIMEOUT_MS,
+  );
+});
