@@ -89,6 +89,8 @@ export interface Stack {
   killDaprd(): Promise<void>;
   /** SIGKILL to the API (a crash mid-request, mid-relay); resolves when it is gone. */
   killApi(): Promise<void>;
+  /** SIGTERM to the API (a rolling update); resolves with its exit and how long it took to exit. */
+  stopApi(): Promise<{ code: number | null; ms: number }>;
   /** Starts the API again on the same port and database; resolves when /readyz answers 200. Returns the ms it took. */
   startApi(): Promise<number>;
   /** SIGTERM to the broker; its data is kept for startKafka(). */
@@ -363,6 +365,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       },
       async killApi() {
         await processes.api?.kill();
+      },
+      async stopApi() {
+        const api = processes.api;
+        if (api === undefined || api.exit !== undefined) throw new Error("the API is not running");
+        const from = performance.now();
+        const exit = await api.stop(30_000);
+        return { code: exit.code, ms: since(from) };
       },
       async startApi() {
         if (processes.api !== undefined && processes.api.exit === undefined)

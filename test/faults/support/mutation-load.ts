@@ -16,11 +16,14 @@ export interface LoadResult {
   readonly acknowledged: Acknowledged[];
   /** Requests that failed (connection refused while the API was down, or an error answer). */
   readonly unacknowledged: number;
+  /** Failures by cause: "refused" (never accepted), "reset" (accepted, then cut off: in-flight loss), or "answer". */
+  readonly failures: Readonly<Record<string, number>>;
 }
 
 export class MutationLoad {
   private readonly acknowledged: Acknowledged[] = [];
   private unacknowledged = 0;
+  private readonly failures: Record<string, number> = {};
   private stopping = false;
   private readonly loops: Promise<void>[];
 
@@ -39,7 +42,11 @@ export class MutationLoad {
   async stop(): Promise<LoadResult> {
     this.stopping = true;
     await Promise.all(this.loops);
-    return { acknowledged: [...this.acknowledged], unacknowledged: this.unacknowledged };
+    return {
+      acknowledged: [...this.acknowledged],
+      unacknowledged: this.unacknowledged,
+      failures: { ...this.failures },
+    };
   }
 
   private async run(userId: string): Promise<void> {
@@ -65,13 +72,16 @@ export class MutationLoad {
 
   /** One request; a failure is counted and paced so a dead API is not hammered. */
   private async attempt<T>(send: () => Promise<T | undefined>): Promise<T | undefined> {
+    let cause = "answer";
     try {
       const result = await send();
       if (result !== undefined) return result;
-    } catch {
-      // connection refused / reset while the API restarts
+    } catch (error) {
+      const code = (error as { cause?: { code?: string } }).cause?.code;
+      cause = code === "ECONNREFUSED" ? "refused" : "reset";
     }
     this.unacknowledged += 1;
+    this.failures[cause] = (this.failures[cause] ?? 0) + 1;
     await new Promise((resolve) => setTimeout(resolve, 50));
     return undefined;
   }
