@@ -35,5 +35,7 @@ module.exports = {
     project("e2e", { testTimeout: 120_000, slowTestThreshold: 60 }),
     // Crashes and restarts of the real stack under load (npm run test:faults).
     project("faults", { slowTestThreshold: 120 }),
+    // Several API instances with their own sidecars on PostgreSQL (npm run test:scale).
+    project("scale", { slowTestThreshold: 120 }),
   ],
 };

@@ -63,6 +63,16 @@ export interface StackOptions {
   readonly apiNodeArgs?: readonly string[];
 }
 
+/** A further API process with its own daprd, sharing the stack's database, broker and tokens (scale-out). */
+export interface StackInstance {
+  /** http://127.0.0.1:<its API port> */
+  readonly origin: string;
+  /** SIGTERM to the API; resolves with its exit code and how long it took. */
+  stopApi(): Promise<{ code: number | null; ms: number }>;
+  /** SIGKILL to the API. */
+  killApi(): Promise<void>;
+}
+
 export interface Stack {
   /** http://127.0.0.1:<api port> */
   readonly origin: string;
@@ -97,6 +107,12 @@ export interface Stack {
   stopKafka(): Promise<void>;
   /** Starts the broker again on the same ports with its data; resolves when it accepts TCP. Returns the ms it took. */
   startKafka(): Promise<number>;
+  /**
+   * Starts one more API + daprd pair on the same database (needs `databaseUrl`: PostgreSQL),
+   * the same broker and tokens, on fresh ports; resolves when both are ready and the new
+   * sidecar's subscription is live.
+   */
+  addInstance(): Promise<StackInstance>;
   /** The last lines of every log, for failure messages. */
   logTails(lines?: number): string;
   /** Keep the work directory (with the logs) after stop(), e.g. because a test failed. */
@@ -114,6 +130,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const since = (from: number): number => Math.round(performance.now() - from);
   const workDir = mkdtempSync(join(tmpdir(), "todo-e2e-"));
   const processes: { kafka?: ManagedProcess; api?: ManagedProcess; daprd?: ManagedProcess } = {};
+  /** Scale-out pairs, stopped before the first instance. */
+  const extra: { api: ManagedProcess; daprd?: ManagedProcess }[] = [];
   let keep = process.env.E2E_KEEP_WORKDIR === "1";
   let stopped = false;
 
@@ -130,6 +148,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const failures: string[] = [];
     // Sidecar first (it delivers to the API), then the API (its relay publishes through the sidecar), then Kafka.
     const order: [ManagedProcess | undefined, number][] = [
+      ...extra.flatMap((pair): [ManagedProcess | undefined, number][] => [
+        [pair.daprd, 15_000],
+        [pair.api.exit === undefined ? pair.api : undefined, 15_000],
+      ]),
       [processes.daprd, 15_000],
       [processes.api, 15_000],
       [processes.kafka, 30_000],
@@ -235,9 +257,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     phase = performance.now();
     const apiDataDir = join(workDir, "api");
     mkdirSync(apiDataDir);
-    const launchApi = (): ManagedProcess => {
-      processes.api = ManagedProcess.start({
-        name: "api",
+    const launchApiProcess = (name: string, apiPort: number, daprHttpPort: number): ManagedProcess =>
+      ManagedProcess.start({
+        name,
         command: process.execPath,
         args: [...(options.apiNodeArgs ?? []), API_ENTRY],
         cwd: REPO_ROOT,
@@ -246,11 +268,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           PATH: process.env.PATH,
           HOME: process.env.HOME,
           NODE_ENV: "development",
-          PORT: String(api),
+          PORT: String(apiPort),
           DATABASE_URL: options.databaseUrl ?? `sqlite:${join(apiDataDir, "todos.db")}`,
           JWT_SECRET: TEST_JWT_SECRET,
           DAPR_HOST: "127.0.0.1",
-          DAPR_HTTP_PORT: String(daprHttp),
+          DAPR_HTTP_PORT: String(daprHttpPort),
           DAPR_API_TOKEN: tokens.dapr,
           APP_API_TOKEN: tokens.app,
           PUBLISH_TIMEOUT_MS: "3000",
@@ -260,48 +282,47 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           LOG_LEVEL: "info",
           ...options.apiEnv,
         },
-        logFile: join(workDir, "api.log"),
+        logFile: join(workDir, `${name}.log`),
       });
-      return processes.api;
-    };
-    const awaitApiReady = (apiProcess: ManagedProcess): Promise<void> =>
-      waitUntil(async () => (await httpStatus(`${origin}/readyz`)) === 200, {
-        what: `the API's ${origin}/readyz to answer 200`,
+    const launchApi = (): ManagedProcess => (processes.api = launchApiProcess("api", api, daprHttp));
+    const awaitReady = (apiOrigin: string, apiProcess: ManagedProcess): Promise<void> =>
+      waitUntil(async () => (await httpStatus(`${apiOrigin}/readyz`)) === 200, {
+        what: `the API's ${apiOrigin}/readyz to answer 200`,
         timeoutMs: MINUTE,
         process: apiProcess,
       });
+    const awaitApiReady = (apiProcess: ManagedProcess): Promise<void> => awaitReady(origin, apiProcess);
     const apiProcess = launchApi();
     await awaitApiReady(apiProcess);
     const apiReadyMs = since(phase);
 
     // 5. The sidecar, pointed at the API (app port) and at the broker.
-    const launchDaprd = async (): Promise<number> => {
-      const from = performance.now();
+    const launchDaprdProcess = async (
+      name: string,
+      sidecarPorts: readonly [http: number, grpc: number, internalGrpc: number, metrics: number],
+      appPort: number,
+    ): Promise<ManagedProcess> => {
       const daprd = ManagedProcess.start({
-        name: "daprd",
+        name,
         command: "bash",
-        args: [
-          join(INFRA, "run-daprd.sh"),
-          resourcesDir,
-          String(daprHttp),
-          String(daprGrpc),
-          String(daprInternalGrpc),
-          String(daprMetrics),
-          String(api),
-        ],
+        args: [join(INFRA, "run-daprd.sh"), resourcesDir, ...sidecarPorts.map(String), String(appPort)],
         cwd: REPO_ROOT,
         // With these daprd requires dapr-api-token on its API and sends APP_API_TOKEN to the app.
         env: { ...process.env, DAPRD: daprdBinary, DAPR_API_TOKEN: tokens.dapr, APP_API_TOKEN: tokens.app },
-        logFile: join(workDir, "daprd.log"),
+        logFile: join(workDir, `${name}.log`),
       });
-      processes.daprd = daprd;
       await waitUntil(
         async () =>
-          (await httpStatus(`http://127.0.0.1:${daprHttp}/v1.0/healthz/outbound`, {
+          (await httpStatus(`http://127.0.0.1:${sidecarPorts[0]}/v1.0/healthz/outbound`, {
             "dapr-api-token": tokens.dapr,
           })) === 204,
-        { what: `daprd's /v1.0/healthz/outbound to answer 204`, timeoutMs: MINUTE, process: daprd },
+        { what: `${name}'s /v1.0/healthz/outbound to answer 204`, timeoutMs: MINUTE, process: daprd },
       );
+      return daprd;
+    };
+    const launchDaprd = async (): Promise<number> => {
+      const from = performance.now();
+      processes.daprd = await launchDaprdProcess("daprd", [daprHttp, daprGrpc, daprInternalGrpc, daprMetrics], api);
       return since(from);
     };
     /**
@@ -397,6 +418,31 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           process: kafka,
         });
         return since(from);
+      },
+      async addInstance() {
+        if (options.databaseUrl === undefined)
+          throw new Error("addInstance() needs a shared database: start the stack with databaseUrl");
+        const index = extra.length + 2;
+        const [apiPort, http, grpc, internalGrpc, metrics] = await freePorts(5);
+        const apiOrigin = `http://127.0.0.1:${apiPort}`;
+        const pair: { api: ManagedProcess; daprd?: ManagedProcess } = {
+          api: launchApiProcess(`api${index}`, apiPort, http),
+        };
+        extra.push(pair);
+        await awaitReady(apiOrigin, pair.api);
+        pair.daprd = await launchDaprdProcess(`daprd${index}`, [http, grpc, internalGrpc, metrics], apiPort);
+        await awaitSubscription();
+        return {
+          origin: apiOrigin,
+          async stopApi() {
+            const from = performance.now();
+            const exit = await pair.api.stop(30_000);
+            return { code: exit.code, ms: since(from) };
+          },
+          async killApi() {
+            await pair.api.kill();
+          },
+        };
       },
       logTails,
       keepWorkDir() {
