@@ -12,6 +12,7 @@ import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import { AuthenticationFailure, type AccessTokenVerifier } from "../auth/access-token";
+import { bearerTokenFrom } from "../auth/bearer-token";
 import type { ContextFactory } from "../graphql/context-factory";
 import { formatGraphQLError } from "../graphql/format-error";
 import { queryLimitRules } from "../graphql/limits/query-limits";
@@ -55,10 +56,9 @@ export function attachGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
       // The same document limits as over HTTP.
       validate: (schema, document) => validate(schema, document, rules),
       onConnect: (ctx) => {
-        const header = authorizationOf(ctx.connectionParams);
-        const token = header?.replace(/^Bearer\s+/i, "");
-        if (token === undefined || token === "") return false;
         try {
+          const token = bearerTokenFrom(authorizationOf(ctx.connectionParams));
+          if (token === undefined) return false;
           const user = options.verifyAccessToken(token);
           if (user.tokenExpiresAt !== undefined) {
             const socket = ctx.extra.socket;
