@@ -98,7 +98,7 @@ if [ ! -f "$LOG_DIR/meta.properties" ]; then
   CLUSTER_ID="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
   log "formatting $LOG_DIR (cluster id $CLUSTER_ID)"
   java -Xmx256m -XX:TieredStopAtLevel=1 "${JAVA_COMMON[@]}" kafka.tools.StorageTool format \
-      -t "$CLUSTER_ID" -c "$PROPS" --ignore-formatted >&2 \
+      --cluster-id="$CLUSTER_ID" -c "$PROPS" --ignore-formatted >&2 \
     || die "kafka.tools.StorageTool format failed"
 fi
 

@@ -1,0 +1,460 @@
+/**
+ * The benchmark: starts the real stack (Kafka, daprd, the built API) once per database,
+ * drives each scenario with autocannon on loopback, interleaving scenarios within a repeat so
+ * that ratios compare numbers taken side by side, and measures the outbox relay's drain rate.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { cpus, loadavg, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import { TopicReader } from "../test/e2e/support/kafka";
+import { delay, httpStatus, runToCompletion } from "../test/e2e/support/processes";
+import { startStack, type Stack, type StackOptions, type StartupTimings } from "../test/e2e/support/stack";
+import { hsToken, TEST_JWT_SECRET } from "../test/support/tokens";
+import { hasGraphqlErrors, runLoad, type ConnectionRequest, type LoadResult } from "./load";
+import { ensurePythonEnv } from "./python-env";
+import { startSeedService, type SeedService } from "./seed-service";
+
+export const SCENARIOS = ["raw", "trigger", "create", "me", "seed"] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+export type DatabaseKind = "sqlite" | "postgres";
+
+export const SCENARIO_LABELS: Readonly<Record<ScenarioName, string>> = {
+  raw: "(1) raw daprd publish (limit)",
+  trigger: "(2) triggerTodoEvent via API",
+  create: "(3) createTodo via API",
+  me: "(4) me query (GraphQL baseline)",
+  seed: "(5) FastAPI seed trigger-event",
+};
+
+export interface BenchOptions {
+  readonly databases: readonly DatabaseKind[];
+  readonly scenarios: readonly ScenarioName[];
+  readonly concurrencies: readonly number[];
+  readonly repeats: number;
+  readonly durationSec: number;
+  /** One unrecorded run per scenario before measuring; 0 to skip. */
+  readonly warmupSec: number;
+  /** Events in the relay drain measurement; 0 to skip it. */
+  readonly drainEvents: number;
+  /** Node flags for the API (e.g. --cpu-prof). */
+  readonly apiNodeArgs?: readonly string[];
+  readonly log: (message: string) => void;
+}
+
+export interface Row {
+  readonly scenario: ScenarioName;
+  readonly concurrency: number;
+  /** Medians over the repeats. */
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Summed over the repeats. */
+  readonly errors: number;
+  readonly requests: number;
+  /** Peak over the repeats, of the serving process (the API, or uvicorn for the seed). */
+  readonly rssMb?: number;
+  readonly runs: readonly LoadResult[];
+}
+
+export interface DrainResult {
+  readonly events: number;
+  /** From daprd answering again until the last of the events was read from Kafka. */
+  readonly ms: number;
+  readonly eventsPerSec: number;
+  readonly backlogBuildRps: number;
+}
+
+export interface DatabaseRun {
+  readonly database: DatabaseKind;
+  readonly timings: StartupTimings;
+  /** 1-minute load average when the measurements started and ended (other work on the machine shows here). */
+  readonly loadAverage: { readonly start: number; readonly end: number };
+  readonly rows: readonly Row[];
+  readonly drain?: DrainResult;
+}
+
+export interface BenchReport {
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly machine: {
+    readonly cores: number;
+    readonly cpuModel: string;
+    readonly memoryGb: number;
+    readonly node: string;
+    readonly platform: string;
+  };
+  readonly options: Omit<BenchOptions, "log">;
+  readonly runs: readonly DatabaseRun[];
+}
+
+const REPO_ROOT = resolve(__dirname, "..");
+const USERS = 64;
+const TOKEN_TTL = "6h";
+const TRIGGER_QUERY =
+  "mutation Trigger($taskId: Int!, $input: TodoEventInput!) { triggerTodoEvent(taskId: $taskId, input: $input) { success eventId } }";
+const CREATE_QUERY = "mutation Create($input: CreateTodoInput!) { createTodo(input: $input) { id } }";
+const ME_QUERY = "query Me { me { id } }";
+const DETAILS = { title: "Sample task", priority: "high" };
+
+/** Environment of the API under load: production mode, no per-user rate limit, a fast relay retry. */
+const BENCH_API_ENV: Readonly<Record<string, string>> = {
+  NODE_ENV: "production",
+  RATE_LIMIT_PER_MINUTE: "0",
+  OUTBOX_RETRY_BASE_MS: "10",
+  OUTBOX_RETRY_MAX_MS: "100",
+};
+
+interface BenchUser {
+  readonly id: string;
+  readonly token: string;
+  /** A todo of the user's own (triggerTodoEvent checks the task belongs to the caller). */
+  taskId: number;
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const startedAt = new Date().toISOString();
+  const needsPython = options.scenarios.includes("seed");
+  const python = needsPython ? await ensurePythonEnv(options.log) : undefined;
+  const runs: DatabaseRun[] = [];
+  for (const database of options.databases) {
+    runs.push(await runOnDatabase(database, options, python));
+  }
+  const { log: _log, ...recorded } = options;
+  return {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: {
+      cores: cpus().length,
+      cpuModel: cpus()[0]?.model ?? "unknown",
+      memoryGb: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+    },
+    options: recorded,
+    runs,
+  };
+}
+
+async function runOnDatabase(
+  database: DatabaseKind,
+  options: BenchOptions,
+  python: string | undefined,
+): Promise<DatabaseRun> {
+  const log = (message: string): void => options.log(`[${database}] ${message}`);
+  let pgDir: string | undefined;
+  let stack: Stack | undefined;
+  let seed: SeedService | undefined;
+  try {
+    const stackOptions: StackOptions = {
+      apiEnv: BENCH_API_ENV,
+      ...(options.apiNodeArgs === undefined ? {} : { apiNodeArgs: options.apiNodeArgs }),
+    };
+    if (database === "postgres") {
+      pgDir = mkdtempSync("/tmp/todo-bench-pg-");
+      const url = (
+        await runToCompletion("bash", [join(REPO_ROOT, "scripts/postgres/pg-temp.sh"), "start", pgDir], {
+          label: "pg-temp",
+          timeoutMs: 10 * 60_000,
+          cwd: REPO_ROOT,
+        })
+      ).trim();
+      log(`PostgreSQL at ${url}`);
+      Object.assign(stackOptions, { databaseUrl: url });
+    }
+    stack = await startStack(stackOptions);
+    const started = stack;
+    log(`stack ready; API ready ${started.timings.apiReadyMs} ms after spawn`);
+    if (python !== undefined) {
+      seed = await startSeedService({
+        python,
+        port: await freePort(),
+        daprHttpPort: started.ports.daprHttp,
+        daprGrpcPort: started.ports.daprGrpc,
+        daprApiToken: started.daprApiToken,
+        jwtSecret: TEST_JWT_SECRET,
+        logDir: started.workDir,
+      });
+    }
+    const users = await createUsers(started, "bench-user");
+    const loadAtStart = loadavg()[0] ?? 0;
+    const targets = scenarioTargets(started, seed, users);
+
+    /**
+     * Raw publishes run a fixed number of requests (the rate seen so far × the duration) instead of
+     * a fixed time: autocannon ends a timed run by closing its connections, daprd then cancels the
+     * in-flight publishes, and the project's circuit breaker (resiliency.yaml: 5 consecutive
+     * failures) counts those cancellations and opens for 15 s, failing every later publish. The
+     * API does not cancel its publish when its client hangs up, and uvicorn finishes the request.
+     */
+    const rawRate = new Map<number, number>();
+    const rawAmount = (connections: number, durationSec: number): number => {
+      const known = rawRate.get(connections);
+      const nearest = [...rawRate.entries()].sort(
+        (a, b) => Math.abs(a[0] - connections) - Math.abs(b[0] - connections),
+      )[0];
+      const rate =
+        known ?? (nearest === undefined ? 200 : (nearest[1] * Math.min(connections, nearest[0])) / nearest[0]);
+      return Math.max(connections * 4, Math.round(rate * durationSec));
+    };
+    const measure = async (scenario: ScenarioName, connections: number, durationSec: number): Promise<LoadResult> => {
+      const target = targets[scenario];
+      const result = await runLoad({
+        ...target,
+        connections,
+        durationSec,
+        ...(scenario === "raw" ? { amount: rawAmount(connections, durationSec) } : {}),
+      });
+      if (scenario === "raw" && result.rps > 0) rawRate.set(connections, result.rps);
+      if (scenario === "create") await waitForEmptyOutbox(started, 120_000);
+      return result;
+    };
+
+    if (options.warmupSec > 0) {
+      for (const scenario of options.scenarios) await measure(scenario, 16, options.warmupSec);
+      log("warmed up");
+    }
+    const results = new Map<string, LoadResult[]>();
+    for (const concurrency of options.concurrencies) {
+      for (let repeat = 1; repeat <= options.repeats; repeat++) {
+        for (const scenario of options.scenarios) {
+          const result = await measure(scenario, concurrency, options.durationSec);
+          const key = `${scenario}/${concurrency}`;
+          results.set(key, [...(results.get(key) ?? []), result]);
+          log(
+            `${scenario} c=${concurrency} #${repeat}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50Ms} ms, ` +
+              `p99 ${result.p99Ms} ms, errors ${result.errors}` +
+              (result.sampleError === undefined ? "" : ` (e.g. ${result.sampleError})`),
+          );
+        }
+      }
+    }
+    const rows: Row[] = [];
+    for (const scenario of options.scenarios) {
+      for (const concurrency of options.concurrencies) {
+        rows.push(summarise(scenario, concurrency, results.get(`${scenario}/${concurrency}`) ?? []));
+      }
+    }
+    await seed?.stop();
+    seed = undefined;
+
+    let drain: DrainResult | undefined;
+    if (options.drainEvents > 0) {
+      drain = await measureDrain(started, options.drainEvents, log);
+      log(`relay drain: ${drain.events} events in ${drain.ms} ms = ${drain.eventsPerSec.toFixed(0)} events/s`);
+    }
+    const loadAverage = { start: loadAtStart, end: loadavg()[0] ?? 0 };
+    return { database, timings: started.timings, loadAverage, rows, ...(drain === undefined ? {} : { drain }) };
+  } finally {
+    await seed?.stop();
+    await stack?.stop();
+    if (pgDir !== undefined) {
+      await runToCompletion("bash", [join(REPO_ROOT, "scripts/postgres/pg-temp.sh"), "stop", pgDir], {
+        label: "pg-temp",
+        timeoutMs: 60_000,
+        cwd: REPO_ROOT,
+      });
+    }
+  }
+}
+
+type Target = Omit<Parameters<typeof runLoad>[0], "connections" | "durationSec">;
+
+function scenarioTargets(
+  stack: Stack,
+  seed: SeedService | undefined,
+  users: readonly BenchUser[],
+): Record<ScenarioName, Target> {
+  const userFor = (connection: number): BenchUser => users[connection % users.length];
+  const graphql = (connection: number, query: string, variables?: object): ConnectionRequest => ({
+    path: "/graphql",
+    headers: { "content-type": "application/json", authorization: `Bearer ${userFor(connection).token}` },
+    body: JSON.stringify({ query, ...(variables === undefined ? {} : { variables }) }),
+  });
+  const api = { origin: stack.origin, method: "POST" as const, isErrorBody: hasGraphqlErrors, rssPid: stack.apiPid };
+  return {
+    raw: {
+      origin: `http://127.0.0.1:${stack.ports.daprHttp}`,
+      method: "POST",
+      requestFor: (connection) => {
+        const user = userFor(connection);
+        const id = encodeURIComponent(user.id);
+        return {
+          path: `/v1.0/publish/kafka-pubsub/todo-events?metadata.user_id=${id}&metadata.partitionKey=${id}`,
+          headers: { "content-type": "application/json", "dapr-api-token": stack.daprApiToken },
+          body: JSON.stringify({
+            event_id: randomUUID(),
+            action: "task_updated",
+            task_id: user.taskId,
+            user_id: user.id,
+            details: DETAILS,
+            occurred_at: new Date().toISOString(),
+            schema_version: 1,
+          }),
+        };
+      },
+    },
+    trigger: {
+      ...api,
+      requestFor: (connection) =>
+        graphql(connection, TRIGGER_QUERY, {
+          taskId: userFor(connection).taskId,
+          input: { action: "task_updated", details: DETAILS },
+        }),
+    },
+    create: {
+      ...api,
+      requestFor: (connection) => graphql(connection, CREATE_QUERY, { input: { title: "Bench todo" } }),
+    },
+    me: { ...api, requestFor: (connection) => graphql(connection, ME_QUERY) },
+    seed: {
+      origin: seed?.origin ?? "http://127.0.0.1:1",
+      method: "POST",
+      ...(seed === undefined ? {} : { rssPid: seed.pid }),
+      requestFor: (connection) => {
+        const user = userFor(connection);
+        return {
+          path: `/todos/${user.taskId}/trigger-event`,
+          headers: { "content-type": "application/json", authorization: `Bearer ${user.token}` },
+          body: JSON.stringify({ action: "task_updated", task_id: user.taskId, user_id: user.id, details: DETAILS }),
+        };
+      },
+    },
+  };
+}
+
+/** Users with a todo each, created through the API. */
+async function createUsers(stack: Stack, prefix: string): Promise<BenchUser[]> {
+  const users: BenchUser[] = Array.from({ length: USERS }, (_, index) => {
+    const id = `${prefix}-${index + 1}`;
+    return { id, token: hsToken({ sub: id }, { expiresIn: TOKEN_TTL }), taskId: 0 };
+  });
+  await Promise.all(
+    users.map(async (user) => {
+      const response = await fetch(`${stack.origin}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${user.token}` },
+        body: JSON.stringify({ query: CREATE_QUERY, variables: { input: { title: `Todo of ${user.id}` } } }),
+      });
+      const body = (await response.json()) as { data?: { createTodo?: { id: number } }; errors?: unknown };
+      const id = body.data?.createTodo?.id;
+      if (id === undefined) throw new Error(`createTodo for ${user.id} failed: ${JSON.stringify(body)}`);
+      user.taskId = id;
+    }),
+  );
+  await waitForEmptyOutbox(stack, 60_000);
+  return users;
+}
+
+async function outboxPending(stack: Stack): Promise<number | undefined> {
+  try {
+    const response = await fetch(`${stack.origin}/readyz`, { signal: AbortSignal.timeout(2000) });
+    const body = (await response.json()) as { checks?: { outbox?: { pending?: number } } };
+    return body.checks?.outbox?.pending;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitForEmptyOutbox(stack: Stack, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pending = await outboxPending(stack);
+    if (pending === 0) return;
+    if (Date.now() > deadline) throw new Error(`the outbox still has ${pending} pending events after ${timeoutMs} ms`);
+    await delay(50);
+  }
+}
+
+/**
+ * The relay's drain rate: with daprd stopped, `events` todos are created (their events wait in
+ * the outbox); then daprd starts again, and the clock runs from daprd answering until the last
+ * of those events has been read back from Kafka.
+ */
+async function measureDrain(stack: Stack, events: number, log: (message: string) => void): Promise<DrainResult> {
+  await waitForEmptyOutbox(stack, 120_000);
+  const users = Array.from({ length: USERS }, (_, index) => {
+    const id = `drain-user-${index + 1}`;
+    return { id, token: hsToken({ sub: id }, { expiresIn: TOKEN_TTL }) };
+  });
+  const reader = await TopicReader.start(stack.brokers, "todo-events", { fromBeginning: false });
+  try {
+    await stack.stopDaprd();
+    const backlog = await runLoad({
+      origin: stack.origin,
+      method: "POST",
+      connections: 16,
+      durationSec: 0,
+      amount: events,
+      isErrorBody: hasGraphqlErrors,
+      requestFor: (connection) => ({
+        path: "/graphql",
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${users[connection % users.length].token}`,
+        },
+        body: JSON.stringify({ query: CREATE_QUERY, variables: { input: { title: "Drain todo" } } }),
+      }),
+    });
+    if (backlog.errors > 0) throw new Error(`building the backlog failed ${backlog.errors} times`);
+    log(`backlog of ${await outboxPending(stack)} events with daprd stopped; restarting daprd`);
+
+    const daprAnswers = (async (): Promise<number> => {
+      const url = `http://127.0.0.1:${stack.ports.daprHttp}/v1.0/healthz/outbound`;
+      for (;;) {
+        if ((await httpStatus(url, { "dapr-api-token": stack.daprApiToken }, 500)) === 204) return performance.now();
+        await delay(5);
+      }
+    })();
+    const restarted = stack.startDaprd();
+    const from = await daprAnswers;
+    const isDrainRecord = (headers: Readonly<Record<string, string>>): boolean =>
+      (headers.user_id ?? "").startsWith("drain-user-");
+    const deadline = Date.now() + 5 * 60_000;
+    let seen = 0;
+    while (seen < events) {
+      if (Date.now() > deadline) throw new Error(`only ${seen} of ${events} drained events reached Kafka in 5 min`);
+      await delay(10);
+      seen = reader.records().filter((record) => isDrainRecord(record.headers)).length;
+    }
+    const ms = Math.round(performance.now() - from);
+    await restarted;
+    return { events, ms, eventsPerSec: (events * 1000) / ms, backlogBuildRps: backlog.rps };
+  } finally {
+    await reader.close();
+  }
+}
+
+function summarise(scenario: ScenarioName, concurrency: number, runs: readonly LoadResult[]): Row {
+  const rss = runs.map((run) => run.rssMb).filter((mb): mb is number => mb !== undefined);
+  return {
+    scenario,
+    concurrency,
+    rps: median(runs.map((run) => run.rps)),
+    p50Ms: median(runs.map((run) => run.p50Ms)),
+    p99Ms: median(runs.map((run) => run.p99Ms)),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    requests: runs.reduce((sum, run) => sum + run.requests, 0),
+    ...(rss.length === 0 ? {} : { rssMb: Math.max(...rss) }),
+    runs,
+  };
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolvePort(port));
+    });
+  });
+}

@@ -1,0 +1,106 @@
+/**
+ * `npm run bench`: the benchmark of issue 5. Writes docs/benchmarks.md, docs/benchmarks.png and
+ * bench/results/latest.json. `npm run bench -- --profile` instead runs triggerTodoEvent at
+ * concurrency 64 under `node --cpu-prof` and prints where the API's CPU time goes.
+ *
+ * Options: --duration <s> --repeats <n> --warmup <s> --drain <events> --concurrency 1,16,64
+ *          --scenarios raw,trigger,create,me,seed --databases sqlite,postgres --no-docs
+ */
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { format, resolveConfig } from "prettier";
+import { runToCompletion } from "../test/e2e/support/processes";
+import { runBench, SCENARIOS, type DatabaseKind, type ScenarioName } from "./harness";
+import { renderProfile, summariseProfile } from "./profile";
+import { ensurePythonEnv } from "./python-env";
+import { renderMarkdown } from "./report";
+
+const REPO_ROOT = resolve(__dirname, "..");
+const log = (message: string): void => {
+  process.stderr.write(`[bench] ${message}\n`);
+};
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: "string", default: "5" },
+      repeats: { type: "string", default: "3" },
+      warmup: { type: "string", default: "2" },
+      drain: { type: "string", default: "5000" },
+      concurrency: { type: "string", default: "1,16,64" },
+      scenarios: { type: "string", default: SCENARIOS.join(",") },
+      databases: { type: "string", default: "sqlite,postgres" },
+      profile: { type: "boolean", default: false },
+      "no-docs": { type: "boolean", default: false },
+    },
+  });
+  const list = (text: string): string[] => text.split(",").filter((part) => part !== "");
+  const scenarios = list(values.scenarios) as ScenarioName[];
+  for (const scenario of scenarios) {
+    if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new Error(`unknown scenario ${scenario}`);
+  }
+
+  if (values.profile) {
+    const dir = mkdtempSync(join(tmpdir(), "todo-bench-prof-"));
+    const report = await runBench({
+      databases: ["sqlite"],
+      scenarios: ["trigger"],
+      concurrencies: [64],
+      repeats: 1,
+      durationSec: Number(values.duration),
+      warmupSec: Number(values.warmup),
+      drainEvents: 0,
+      apiNodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
+      log,
+    });
+    const row = report.runs[0]?.rows[0];
+    log(`profiled run: ${row?.rps.toFixed(0)} req/s, p99 ${row?.p99Ms} ms (slower than unprofiled)`);
+    const file = readdirSync(dir).find((name) => name.endsWith(".cpuprofile"));
+    if (file === undefined) throw new Error(`no .cpuprofile in ${dir}`);
+    process.stdout.write(`${join(dir, file)}\n\n${renderProfile(summariseProfile(join(dir, file)))}`);
+    return;
+  }
+
+  const report = await runBench({
+    databases: list(values.databases) as DatabaseKind[],
+    scenarios,
+    concurrencies: list(values.concurrency).map(Number),
+    repeats: Number(values.repeats),
+    durationSec: Number(values.duration),
+    warmupSec: Number(values.warmup),
+    drainEvents: Number(values.drain),
+    log,
+  });
+  const resultsDir = join(REPO_ROOT, "bench/results");
+  mkdirSync(resultsDir, { recursive: true });
+  const json = join(resultsDir, "latest.json");
+  // Formatted like the rest of the tree, so `prettier --check bench` passes.
+  const prettier = { ...(await resolveConfig(json)), filepath: json };
+  writeFileSync(json, await format(JSON.stringify(report), prettier));
+  log(`results in ${json}`);
+  if (values["no-docs"]) return;
+  const python = await ensurePythonEnv(log);
+  const png = join(REPO_ROOT, "docs/benchmarks.png");
+  await runToCompletion(python, [join(__dirname, "chart.py"), json, png], {
+    label: "chart",
+    timeoutMs: 120_000,
+    cwd: REPO_ROOT,
+  });
+  const command = `npm run bench${argv.length === 0 ? "" : ` -- ${argv.join(" ")}`}`;
+  const markdownFile = join(REPO_ROOT, "docs/benchmarks.md");
+  const markdown = renderMarkdown(report, command, "benchmarks.png");
+  writeFileSync(
+    markdownFile,
+    await format(markdown, { ...(await resolveConfig(markdownFile)), filepath: markdownFile }),
+  );
+  log("wrote docs/benchmarks.md and docs/benchmarks.png");
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
