@@ -45,7 +45,7 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-node dist/src/main.js &
+LOG_FORMAT="${LOG_FORMAT:-pretty}" node dist/src/main.js &
 pids+=($!)
 bash scripts/infra/wait-port.sh 127.0.0.1 "$PORT" 30 "${pids[0]}" >/dev/null
 

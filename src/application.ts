@@ -65,7 +65,7 @@ export async function startApplication(
   config: Config,
   overrides: ApplicationOverrides = {},
 ): Promise<RunningApplication> {
-  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const logger = overrides.logger ?? createLogger(config);
   const publisher =
     overrides.publisher ??
     new DaprEventPublisher({

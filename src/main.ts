@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const { config, warnings } = loaded;
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config);
   for (const warning of warnings) logger.warn(warning);
 
   const startedAt = performance.now();

@@ -39,6 +39,8 @@ export interface Config {
   readonly nodeEnv: string;
   readonly isProduction: boolean;
   readonly logLevel: LogLevel;
+  /** `json` lines (default) or `pretty` human-readable output for local development. */
+  readonly logFormat: "json" | "pretty";
   readonly jwt: JwtConfig;
   readonly dapr: DaprConfig;
   /** Checked on the Dapr delivery route when set. */
@@ -88,6 +90,7 @@ export function loadConfig(env: Env): LoadConfigResult {
     nodeEnv,
     isProduction,
     logLevel: oneOf(env, "LOG_LEVEL", LOG_LEVELS, nodeEnv === "test" ? "silent" : "info"),
+    logFormat: oneOf(env, "LOG_FORMAT", ["json", "pretty"] as const, "json"),
     jwt,
     dapr: {
       host: text(env, "DAPR_HOST") ?? "127.0.0.1",

@@ -57,14 +57,20 @@ export class TodoEventDelivery {
       return "DROP";
     }
     const { event } = parsed;
+    // The CloudEvent carries the trace of the request that caused the event: continue it in the log.
+    const traceId = traceIdOf(body);
+    const log = this.options.logger.child({
+      eventId: event.event_id,
+      userId: event.user_id,
+      ...(traceId === undefined ? {} : { traceId }),
+    });
     // At-least-once delivery repeats events; subscribers should see each once.
-    if (this.recent.has(event.event_id)) return "SUCCESS";
+    if (this.recent.has(event.event_id)) {
+      log.debug("duplicate delivery acknowledged");
+      return "SUCCESS";
+    }
     this.remember(event.event_id);
-    const reached = this.options.feed.deliver(event);
-    this.options.logger.debug(
-      { eventId: event.event_id, userId: event.user_id, subscribers: reached },
-      "event delivered",
-    );
+    log.debug({ subscribers: this.options.feed.deliver(event) }, "event delivered");
     return "SUCCESS";
   }
 
@@ -85,4 +91,10 @@ export class TodoEventDelivery {
 /** Comparing fixed-length digests keeps the comparison constant-time whatever the token length. */
 function digest(token: string): Buffer {
   return createHash("sha256").update(token, "utf8").digest();
+}
+
+function traceIdOf(body: unknown): string | undefined {
+  const traceparent = (body as { traceparent?: unknown } | null)?.traceparent;
+  if (typeof traceparent !== "string") return undefined;
+  return /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(traceparent)?.[1];
 }

@@ -3,13 +3,22 @@
  * never passes tokens or secrets to the logger in the first place.
  */
 import pino, { type Logger } from "pino";
-import type { LogLevel } from "../config/config";
+import type { Config } from "../config/config";
 
 export type { Logger };
 
-export function createLogger(level: LogLevel): Logger {
+export function createLogger(config: Pick<Config, "logLevel" | "logFormat">): Logger {
   return pino({
-    level,
+    level: config.logLevel,
+    // Pretty output runs in a worker thread (pino-pretty, a development dependency).
+    ...(config.logFormat === "pretty"
+      ? {
+          transport: {
+            target: "pino-pretty",
+            options: { translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,service" },
+          },
+        }
+      : {}),
     base: { service: "todo-graphql-dapr" },
     redact: {
       paths: [
