@@ -134,7 +134,7 @@ export function renderMarkdown(report: BenchReport, command: string, chartFile: 
       "(`POST /dapr/todo-events`, the WebSocket fan-out), in every scenario that publishes, the raw one included.",
     "- The raw publish runs a fixed number of requests (the rate seen so far × the duration) rather than a fixed " +
       "time: a timed run ends by closing connections, daprd cancels the in-flight publishes, and the circuit breaker " +
-      "of `components/resiliency.yaml` (5 consecutive failures) counts the cancellations and opens for 15 s.",
+      "of `components/resiliency.yaml` counts the cancellations as failures (at its former threshold of 5 they opened it for 15 s; it now trips at 50 and opens for 5 s).",
     "- RSS of the raw scenario is not the API's (the API only receives the deliveries), so it is left out.",
     "",
   );
