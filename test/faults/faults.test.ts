@@ -5,16 +5,12 @@
  * none is lost, each user's events keep their order, duplicates are counted,
  * and no todo exists without its event.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { TopicReader, type KafkaRecord } from "../e2e/support/kafka";
+import { startTempPostgres, stopAll, type TempPostgres } from "../e2e/support/postgres";
 import { startStack, STACK_START_TIMEOUT_MS, STACK_STOP_TIMEOUT_MS, type Stack } from "../e2e/support/stack";
 import { audit, historyOf, type Audit } from "./support/audit";
 import { MutationLoad } from "./support/mutation-load";
 
-const PG_SCRIPT = join(__dirname, "..", "..", "scripts", "postgres", "pg-temp.sh");
 const RECOVERY_TIMEOUT_MS = 90_000;
 /** A fault run: load, the fault, recovery, drain and the Kafka read-back. */
 const FAULT_TEST_TIMEOUT_MS = 5 * 60_000;
@@ -183,25 +179,19 @@ describe("on SQLite", () => {
 
 describe("on PostgreSQL", () => {
   let stack: Stack;
-  const pgDir = join(mkdtempSync(join(tmpdir(), "todo-faults-pg-")), "cluster");
+  let postgres: TempPostgres;
   beforeAll(async () => {
-    const url = execFileSync("bash", [PG_SCRIPT, "start", pgDir], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "inherit"],
-    }).trim();
-    stack = await startStack({ databaseUrl: url, apiEnv: UNLIMITED });
+    postgres = startTempPostgres("todo-faults-pg");
+    stack = await startStack({ databaseUrl: postgres.url, apiEnv: UNLIMITED });
   }, STACK_START_TIMEOUT_MS);
-  afterAll(async () => {
-    await stack?.stop();
-    execFileSync("bash", [PG_SCRIPT, "stop", pgDir], { stdio: "inherit" });
-  }, STACK_STOP_TIMEOUT_MS);
+  afterAll(() => stopAll(stack, postgres), STACK_STOP_TIMEOUT_MS);
 
   it(
     "loses nothing when the database restarts",
     async () => {
       const report = await runFault(stack, "PostgreSQL restart", ["pg-1", "pg-2", "pg-3"], async () => {
         const from = Date.now();
-        execFileSync("bash", [PG_SCRIPT, "restart", pgDir], { stdio: ["ignore", "ignore", "inherit"] });
+        postgres.restart();
         return Date.now() - from;
       });
       expectNothingLost(report);

@@ -5,15 +5,12 @@
  * on one instance sees events caused through another, and stopping or
  * killing instances (the relay leader included) loses nothing.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { CompleteTodoDocument, CreateTodoDocument } from "../generated/graphql";
 import { collectTodoEvents, subscriptionClient, waitFor } from "../support/deliveries";
 import { asUser, postGraphQL } from "../support/test-server";
 import { tokenFor } from "../support/tokens";
 import { TopicReader, type KafkaRecord } from "../e2e/support/kafka";
+import { startTempPostgres, stopAll, type TempPostgres } from "../e2e/support/postgres";
 import {
   startStack,
   STACK_START_TIMEOUT_MS,
@@ -24,27 +21,20 @@ import {
 import { audit, historyOf } from "../faults/support/audit";
 import { MutationLoad, type Acknowledged } from "../faults/support/mutation-load";
 
-const PG_SCRIPT = join(__dirname, "..", "..", "scripts", "postgres", "pg-temp.sh");
 const TEST_TIMEOUT_MS = 5 * 60_000;
 const UNLIMITED = { RATE_LIMIT_PER_MINUTE: "0" };
 
 let stack: Stack;
 let second: StackInstance;
-const pgDir = join(mkdtempSync(join(tmpdir(), "todo-scale-pg-")), "cluster");
+let postgres: TempPostgres;
 
 beforeAll(async () => {
-  const url = execFileSync("bash", [PG_SCRIPT, "start", pgDir], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-  }).trim();
-  stack = await startStack({ databaseUrl: url, apiEnv: UNLIMITED });
+  postgres = startTempPostgres("todo-scale-pg");
+  stack = await startStack({ databaseUrl: postgres.url, apiEnv: UNLIMITED });
   second = await stack.addInstance();
 }, STACK_START_TIMEOUT_MS);
 
-afterAll(async () => {
-  await stack?.stop();
-  execFileSync("bash", [PG_SCRIPT, "stop", pgDir], { stdio: "inherit" });
-}, STACK_STOP_TIMEOUT_MS);
+afterAll(() => stopAll(stack, postgres), STACK_STOP_TIMEOUT_MS);
 
 async function pending(origin: string): Promise<number> {
   const body = (await (await fetch(`${origin}/readyz`)).json()) as { checks: { outbox: { pending: number } } };
