@@ -5,10 +5,9 @@
  * none is lost, each user's events keep their order, duplicates are counted,
  * and no todo exists without its event.
  */
-import { TopicReader, type KafkaRecord } from "../e2e/support/kafka";
 import { startTempPostgres, stopAll, type TempPostgres } from "../e2e/support/postgres";
 import { startStack, STACK_START_TIMEOUT_MS, STACK_STOP_TIMEOUT_MS, type Stack } from "../e2e/support/stack";
-import { audit, historyOf, type Audit } from "./support/audit";
+import { audit, kafkaRecordsFor, type Audit } from "./support/audit";
 import { MutationLoad } from "./support/mutation-load";
 
 const RECOVERY_TIMEOUT_MS = 90_000;
@@ -66,21 +65,7 @@ async function runFault(
   await waitFor("the outbox to drain", async () => ((await pendingEvents(stack)) === 0 ? true : undefined));
   const drainedAfterRestartMs = Date.now() - restartedAt;
 
-  const expected = new Set(
-    (await Promise.all(users.map((user) => historyOf(stack.origin, user)))).flat().map((event) => event.eventId),
-  );
-  const reader = await TopicReader.start(stack.brokers, "todo-events");
-  let records: readonly KafkaRecord[];
-  try {
-    records = await reader
-      .waitFor((all) => {
-        const seen = new Set(all.map((record) => (record.value as { id: string }).id));
-        return [...expected].every((id) => seen.has(id));
-      }, 60_000)
-      .catch(() => reader.records());
-  } finally {
-    await reader.close();
-  }
+  const records = await kafkaRecordsFor(stack.origin, stack.brokers, users);
   const report = {
     fault,
     unacknowledged,

@@ -9,7 +9,6 @@ import { CompleteTodoDocument, CreateTodoDocument } from "../generated/graphql";
 import { collectTodoEvents, subscriptionClient, waitFor } from "../support/deliveries";
 import { asUser, postGraphQL } from "../support/test-server";
 import { tokenFor } from "../support/tokens";
-import { TopicReader, type KafkaRecord } from "../e2e/support/kafka";
 import { startTempPostgres, stopAll, type TempPostgres } from "../e2e/support/postgres";
 import {
   startStack,
@@ -18,7 +17,7 @@ import {
   type Stack,
   type StackInstance,
 } from "../e2e/support/stack";
-import { audit, historyOf } from "../faults/support/audit";
+import { audit, historyOf, kafkaRecordsFor } from "../faults/support/audit";
 import { MutationLoad, type Acknowledged } from "../faults/support/mutation-load";
 
 const TEST_TIMEOUT_MS = 5 * 60_000;
@@ -51,24 +50,6 @@ async function drained(origin: string, timeoutMs = 60_000): Promise<number> {
   return Date.now() - from;
 }
 
-/** Reads todo-events until every outbox event of `users` is there. */
-async function kafkaRecordsFor(origin: string, users: readonly string[]): Promise<readonly KafkaRecord[]> {
-  const expected = new Set(
-    (await Promise.all(users.map((user) => historyOf(origin, user)))).flat().map((event) => event.eventId),
-  );
-  const reader = await TopicReader.start(stack.brokers, "todo-events");
-  try {
-    return await reader
-      .waitFor((all) => {
-        const seen = new Set(all.map((record) => (record.value as { id: string }).id));
-        return [...expected].every((id) => seen.has(id));
-      }, 60_000)
-      .catch(() => reader.records());
-  } finally {
-    await reader.close();
-  }
-}
-
 it(
   "publishes each event once, in order per user, whichever instance took the mutation",
   async () => {
@@ -96,7 +77,12 @@ it(
     );
     await drained(stack.origin);
 
-    const report = await audit(stack.origin, users, acknowledged, await kafkaRecordsFor(stack.origin, users));
+    const report = await audit(
+      stack.origin,
+      users,
+      acknowledged,
+      await kafkaRecordsFor(stack.origin, stack.brokers, users),
+    );
     process.stderr.write(`[scale] normal operation ${JSON.stringify(report)}\n`);
 
     expect(report).toMatchObject({
@@ -165,7 +151,12 @@ it(
 
     const users = loads.flatMap((load) => load.users);
     const acknowledged = results.flatMap((result) => result.acknowledged);
-    const report = await audit(second.origin, users, acknowledged, await kafkaRecordsFor(second.origin, users));
+    const report = await audit(
+      second.origin,
+      users,
+      acknowledged,
+      await kafkaRecordsFor(second.origin, stack.brokers, users),
+    );
     process.stderr.write(`[scale] failover ${JSON.stringify({ ...report, graceful, failoverMs })}\n`);
 
     expect(graceful.code).toBe(0);

@@ -5,7 +5,7 @@
  */
 import { ListTodosDocument, TodoEventHistoryDocument } from "../../generated/graphql";
 import { asUser, postGraphQL } from "../../support/test-server";
-import type { KafkaRecord } from "../../e2e/support/kafka";
+import { TopicReader, type KafkaRecord } from "../../e2e/support/kafka";
 import type { Acknowledged } from "./mutation-load";
 
 interface HistoryEvent {
@@ -121,4 +121,29 @@ export async function audit(
     acknowledgedWithoutEvent,
     todosWithoutEvent,
   };
+}
+
+/**
+ * Reads todo-events until every outbox event of `users` is there (or 60 s
+ * pass, leaving the audit to report what is missing as lost).
+ */
+export async function kafkaRecordsFor(
+  origin: string,
+  brokers: string,
+  users: readonly string[],
+): Promise<readonly KafkaRecord[]> {
+  const expected = new Set(
+    (await Promise.all(users.map((user) => historyOf(origin, user)))).flat().map((event) => event.eventId),
+  );
+  const reader = await TopicReader.start(brokers, "todo-events");
+  try {
+    return await reader
+      .waitFor((all) => {
+        const seen = new Set(all.map((record) => (record.value as { id: string }).id));
+        return [...expected].every((id) => seen.has(id));
+      }, 60_000)
+      .catch(() => reader.records());
+  } finally {
+    await reader.close();
+  }
 }
