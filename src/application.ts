@@ -42,7 +42,9 @@ export interface ApplicationOverrides {
   /** An already open database (tests share one); otherwise DATABASE_URL is opened and closed here. */
   readonly database?: Database;
   /** Relay tuning (tests shorten the backoff). */
-  readonly relay?: Partial<Pick<OutboxRelayOptions, "pollIntervalMs" | "backoff" | "standbyIntervalMs">>;
+  readonly relay?: Partial<
+    Pick<OutboxRelayOptions, "pollIntervalMs" | "backoff" | "standbyIntervalMs" | "maxBulkEntries">
+  >;
   /** Replaces the Dapr publisher (tests use an in-memory one). */
   readonly publisher?: EventPublisher;
   readonly probeSidecar?: () => Promise<SidecarStatus>;

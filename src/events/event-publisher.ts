@@ -21,9 +21,21 @@ export interface PublishOptions {
   readonly traceparent?: string;
 }
 
+export interface PublishItem {
+  readonly event: TodoEvent;
+  readonly options?: PublishOptions;
+}
+
 export interface EventPublisher {
   /** Where events go; reported in logs. */
   readonly destination: { readonly pubsubName: string; readonly topic: string };
   publish(event: TodoEvent, options?: PublishOptions): Promise<PublishOutcome>;
+  /**
+   * Publishes several events in one round trip where the transport allows it. The
+   * outcomes line up with `items`; each item succeeds or fails on its own, and no order
+   * among the items is promised, so a caller that needs order (the outbox relay) never
+   * puts two events of one user in the same batch.
+   */
+  publishBatch(items: readonly PublishItem[]): Promise<PublishOutcome[]>;
   close(): Promise<void>;
 }

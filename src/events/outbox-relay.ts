@@ -1,14 +1,15 @@
 /**
  * Publishes pending outbox rows through the EventPublisher, at least once and
- * in order per user: a user's rows go one after another, different users'
- * rows in parallel. A failed row is retried with exponential backoff and
- * jitter, and holds back that user's later rows until it succeeds; rows are
- * never dropped.
+ * in order per user. Each round publishes the first pending row of every user
+ * as bulk publishes, so a user's next row leaves only after the previous one
+ * was acknowledged, while many users share one round trip. A failed row is
+ * retried with exponential backoff and jitter, and holds back that user's
+ * later rows until it succeeds; rows are never dropped.
  */
 import type { Kysely } from "kysely";
 import type { DatabaseSchema } from "../db/schema";
 import type { Logger } from "../logging/logger";
-import type { EventPublisher } from "./event-publisher";
+import type { EventPublisher, PublishOutcome } from "./event-publisher";
 import type { OutboxRecord, OutboxRepository } from "./outbox.repository";
 import type { RelayLeadership } from "./relay-leadership";
 
@@ -18,8 +19,11 @@ export interface OutboxRelayOptions {
   readonly publisher: EventPublisher;
   readonly leadership: RelayLeadership;
   readonly logger: Logger;
+  /** Pending rows read per pass. */
   readonly batchSize?: number;
-  /** How many users' rows are published at the same time. */
+  /** Most events in one bulk publish (each of a different user). */
+  readonly maxBulkEntries?: number;
+  /** How many bulk publishes of a round are in flight at the same time. */
   readonly concurrency?: number;
   /** Poll interval when idle; mutations also wake the relay through notify(). */
   readonly pollIntervalMs?: number;
@@ -32,6 +36,7 @@ export interface OutboxRelayOptions {
 
 export class OutboxRelay {
   private readonly batchSize: number;
+  private readonly maxBulkEntries: number;
   private readonly concurrency: number;
   private readonly pollIntervalMs: number;
   private readonly standbyIntervalMs: number;
@@ -44,8 +49,9 @@ export class OutboxRelay {
   private woken = false;
 
   constructor(private readonly options: OutboxRelayOptions) {
-    this.batchSize = options.batchSize ?? 200;
-    this.concurrency = options.concurrency ?? 16;
+    this.batchSize = options.batchSize ?? 500;
+    this.maxBulkEntries = options.maxBulkEntries ?? 100;
+    this.concurrency = options.concurrency ?? 4;
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
     this.standbyIntervalMs = options.standbyIntervalMs ?? 2000;
     this.backoff = options.backoff ?? { baseMs: 250, maxMs: 30_000 };
@@ -80,54 +86,72 @@ export class OutboxRelay {
   async drainOnce(): Promise<number> {
     const rows = await this.options.outbox.due(this.options.db, this.batchSize, this.now());
     if (rows.length === 0) return 0;
-    const byUser = new Map<string, OutboxRecord[]>();
-    for (const row of rows) {
-      const queue = byUser.get(row.event.user_id);
-      if (queue === undefined) byUser.set(row.event.user_id, [row]);
-      else queue.push(row);
-    }
-    const queues = [...byUser.values()];
+    let queues = queuesByUser(rows);
     let published = 0;
-    const worker = async (): Promise<void> => {
-      for (let queue = queues.shift(); queue !== undefined; queue = queues.shift()) {
-        published += await this.publishInOrder(queue);
+    while (queues.length > 0) {
+      const heads = queues.map((queue) => queue.head());
+      const outcomes = await this.publishAll(heads);
+      const publishedIds: number[] = [];
+      const next: UserQueue[] = [];
+      for (const [index, queue] of queues.entries()) {
+        const head = heads[index];
+        const outcome = outcomes[index];
+        if (outcome.ok) {
+          publishedIds.push(head.id);
+          if (queue.advance()) next.push(queue);
+        } else {
+          // The user's later rows wait: publishing them now would reorder the user's events.
+          await this.scheduleRetry(head, outcome);
+        }
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, queues.length) }, worker));
+      await this.options.outbox.markPublished(this.options.db, publishedIds, this.now());
+      published += publishedIds.length;
+      queues = next;
+    }
     return published;
   }
 
-  private async publishInOrder(queue: readonly OutboxRecord[]): Promise<number> {
-    let published = 0;
-    for (const record of queue) {
-      const outcome = await this.options.publisher.publish(record.event, {
-        traceparent: record.traceparent ?? undefined,
-      });
-      if (!outcome.ok) {
-        const delayMs = this.retryDelayMs(record.attempts + 1);
-        await this.options.outbox.markFailed(
-          this.options.db,
-          record.id,
-          `${outcome.reason}: ${outcome.detail}`,
-          new Date(this.now().getTime() + delayMs),
-        );
-        this.options.logger.warn(
-          {
-            eventId: record.event.event_id,
-            userId: record.event.user_id,
-            attempts: record.attempts + 1,
-            retryInMs: delayMs,
-            reason: outcome.reason,
-          },
-          "outbox publish failed; will retry",
-        );
-        // The user's later rows wait: publishing them now would reorder the user's events.
-        return published;
-      }
-      await this.options.outbox.markPublished(this.options.db, [record.id], this.now());
-      published += 1;
+  /** Outcomes in the order of `records`, published in bulk requests of at most maxBulkEntries. */
+  private async publishAll(records: readonly OutboxRecord[]): Promise<PublishOutcome[]> {
+    const chunks: OutboxRecord[][] = [];
+    for (let start = 0; start < records.length; start += this.maxBulkEntries) {
+      chunks.push(records.slice(start, start + this.maxBulkEntries));
     }
-    return published;
+    const results: PublishOutcome[][] = new Array<PublishOutcome[]>(chunks.length);
+    let nextChunk = 0;
+    const worker = async (): Promise<void> => {
+      for (let index = nextChunk++; index < chunks.length; index = nextChunk++) {
+        const chunk = chunks[index];
+        results[index] = await this.options.publisher.publishBatch(
+          chunk.map((record) => ({
+            event: record.event,
+            options: record.traceparent === null ? {} : { traceparent: record.traceparent },
+          })),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, chunks.length) }, worker));
+    return results.flat();
+  }
+
+  private async scheduleRetry(record: OutboxRecord, outcome: PublishOutcome & { ok: false }): Promise<void> {
+    const delayMs = this.retryDelayMs(record.attempts + 1);
+    await this.options.outbox.markFailed(
+      this.options.db,
+      record.id,
+      `${outcome.reason}: ${outcome.detail}`,
+      new Date(this.now().getTime() + delayMs),
+    );
+    this.options.logger.warn(
+      {
+        eventId: record.event.event_id,
+        userId: record.event.user_id,
+        attempts: record.attempts + 1,
+        retryInMs: delayMs,
+        reason: outcome.reason,
+      },
+      "outbox publish failed; will retry",
+    );
   }
 
   /** Exponential backoff with "equal jitter": half fixed, half random. */
@@ -174,4 +198,31 @@ export class OutboxRelay {
     });
     this.wake = undefined;
   }
+}
+
+/** One user's due rows in publish order, consumed from the front. */
+class UserQueue {
+  private position = 0;
+
+  constructor(private readonly rows: OutboxRecord[]) {}
+
+  head(): OutboxRecord {
+    return this.rows[this.position];
+  }
+
+  /** Moves past the head; false when nothing is left. */
+  advance(): boolean {
+    this.position += 1;
+    return this.position < this.rows.length;
+  }
+}
+
+function queuesByUser(rows: readonly OutboxRecord[]): UserQueue[] {
+  const byUser = new Map<string, OutboxRecord[]>();
+  for (const row of rows) {
+    const queue = byUser.get(row.event.user_id);
+    if (queue === undefined) byUser.set(row.event.user_id, [row]);
+    else queue.push(row);
+  }
+  return [...byUser.values()].map((userRows) => new UserQueue(userRows));
 }

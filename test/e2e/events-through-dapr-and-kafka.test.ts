@@ -14,6 +14,9 @@ import {
   UpdateTodoDocument,
   type TodoEventHistoryQuery,
 } from "../generated/graphql";
+import { DaprEventPublisher } from "../../src/events/dapr-event-publisher";
+import { createTodoEvent } from "../../src/events/todo-event";
+import { silentLogger } from "../support/logger";
 import { postGraphQL } from "../support/test-server";
 import { tokenFor } from "../support/tokens";
 import { TopicReader, type KafkaRecord } from "./support/kafka";
@@ -353,6 +356,52 @@ describe("publishing through daprd to Kafka, for two users with their own JWTs",
         expect(kafkaOrderOf(records, user, oldestFirst)).toEqual(oldestFirst);
       }
     }),
+  );
+});
+
+describe("a bulk publish through the real sidecar (the relay's path)", () => {
+  it(
+    "fails only the entry Kafka refuses and delivers the others, each with its own metadata",
+    withStackLogs(async () => {
+      const publisher = new DaprEventPublisher({
+        daprHost: "127.0.0.1",
+        daprHttpPort: stack.ports.daprHttp,
+        daprApiToken: stack.daprApiToken,
+        pubsubName: "kafka-pubsub",
+        topic: TOPIC,
+        publishTimeoutMs: 20_000,
+        logger: silentLogger,
+      });
+      const eventOf = (userId: string, details: Record<string, unknown>) =>
+        createTodoEvent({ action: "task_reviewed", taskId: 1, userId, details });
+      const first = eventOf(`bulk-a-${run}`, { note: "first" });
+      // Over the producer's 1 MB message limit: Kafka refuses this entry alone.
+      const oversized = eventOf(`bulk-b-${run}`, { blob: "x".repeat(1_500_000) });
+      const last = eventOf(`bulk-c-${run}`, { note: "last" });
+
+      const outcomes = await publisher.publishBatch([{ event: first }, { event: oversized }, { event: last }]);
+      await publisher.close();
+
+      expect(outcomes).toEqual([
+        { ok: true },
+        { ok: false, reason: "rejected", detail: expect.any(String) },
+        { ok: true },
+      ]);
+      const delivered = await topic.waitFor(containsAll([first.event_id, last.event_id]), DELIVERY_TIMEOUT_MS);
+      const counts = countByEventId(delivered);
+      expect([counts.get(first.event_id), counts.get(oversized.event_id), counts.get(last.event_id)]).toEqual([
+        1,
+        undefined,
+        1,
+      ]);
+      for (const event of [first, last]) {
+        const record = delivered.find((candidate) => eventIdOf(candidate) === event.event_id)!;
+        expect(record.key).toBe(event.user_id);
+        expect(record.headers).toMatchObject({ user_id: event.user_id, "cloudevent.type": "todo.task_reviewed" });
+        expect(cloudEvent(record).data).toEqual(event);
+      }
+    }),
+    60_000,
   );
 });
 

@@ -1,5 +1,5 @@
 /** Records what would have been published; can be told to fail, to test the failure paths. */
-import type { EventPublisher, PublishOptions, PublishOutcome } from "../../src/events/event-publisher";
+import type { EventPublisher, PublishItem, PublishOptions, PublishOutcome } from "../../src/events/event-publisher";
 import { publishMetadataFor, type TodoEvent } from "../../src/events/todo-event";
 
 export interface PublishedMessage {
@@ -14,6 +14,8 @@ export class InMemoryEventPublisher implements EventPublisher {
   readonly destination = { pubsubName: "kafka-pubsub", topic: "todo-events" };
   readonly published: PublishedMessage[] = [];
   attempts = 0;
+  /** The users of each publishBatch() call, in call order. */
+  readonly batches: string[][] = [];
   private failuresLeft = 0;
   private readonly userFailuresLeft = new Map<string, number>();
   private gate: Promise<void> | undefined;
@@ -57,6 +59,13 @@ export class InMemoryEventPublisher implements EventPublisher {
     const payload = JSON.parse(JSON.stringify(event)) as TodoEvent;
     this.published.push({ ...this.destination, payload, metadata: publishMetadataFor(event, options.traceparent) });
     return { ok: true };
+  }
+
+  async publishBatch(items: readonly PublishItem[]): Promise<PublishOutcome[]> {
+    this.batches.push(items.map((item) => item.event.user_id));
+    const outcomes: PublishOutcome[] = [];
+    for (const item of items) outcomes.push(await this.publish(item.event, item.options));
+    return outcomes;
   }
 
   async close(): Promise<void> {

@@ -72,6 +72,33 @@ describe.each(DIALECTS)("OutboxRelay on %s", (dialect) => {
     expect(history.items.every((record) => record.status === "PUBLISHED" && record.attempts === 1)).toBe(true);
   });
 
+  it("puts many users' events in one bulk publish, never two events of one user", async () => {
+    await mutateForEveryone(4);
+    relay.start();
+    await eventually(allPublished);
+
+    expect(publisher.batches.some((batch) => batch.length === users.length)).toBe(true);
+    for (const batch of publisher.batches) expect(new Set(batch).size).toBe(batch.length);
+    expect(publisher.batches.flat()).toHaveLength(24);
+  });
+
+  it("splits a round into bulk publishes of at most maxBulkEntries events", async () => {
+    const small = createServices({
+      database,
+      publisher,
+      logger: silentLogger,
+      relay: { pollIntervalMs: 10, backoff: fastBackoff, maxBulkEntries: 2 },
+    });
+    await mutateForEveryone(1);
+    small.relay.start();
+    await eventually(allPublished);
+    await small.relay.stop();
+
+    expect(Math.max(...publisher.batches.map((batch) => batch.length))).toBe(2);
+    expect(publisher.published).toHaveLength(6);
+    expect(publishedOrderByUser(publisher.published)).toEqual(await outboxOrderByUser(database));
+  });
+
   it("retries a failing publisher with backoff until each event is published exactly once", async () => {
     await mutateForEveryone(3);
     publisher.failNext(7);
