@@ -9,6 +9,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect } from "kysely";
 import { Pool, types } from "pg";
 import { parseDatabaseUrl, type DatabaseLocation } from "./database-url";
 import { migrationProvider } from "./migrations";
+import { withStatementCache } from "./sqlite-statement-cache";
 import type { DatabaseSchema } from "./schema";
 
 export type DatabaseDialect = DatabaseLocation["dialect"];
@@ -50,7 +51,7 @@ function openSqlite(path: string): Database {
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("busy_timeout = 5000");
-  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: "sqlite", close: () => db.destroy() };
 }
 
