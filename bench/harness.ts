@@ -40,6 +40,8 @@ export interface BenchOptions {
   readonly drainEvents: number;
   /** Node flags for the API (e.g. --cpu-prof). */
   readonly apiNodeArgs?: readonly string[];
+  /** Extra environment for the API, over the bench defaults (e.g. OUTBOX_BULK_MAX_ENTRIES=1). */
+  readonly apiEnv?: Readonly<Record<string, string>>;
   readonly log: (message: string) => void;
 }
 
@@ -148,7 +150,7 @@ async function runOnDatabase(
   let seed: SeedService | undefined;
   try {
     const stackOptions: StackOptions = {
-      apiEnv: BENCH_API_ENV,
+      apiEnv: { ...BENCH_API_ENV, ...options.apiEnv },
       ...(options.apiNodeArgs === undefined ? {} : { apiNodeArgs: options.apiNodeArgs }),
     };
     if (database === "postgres") {

@@ -5,6 +5,8 @@
  *
  * Options: --duration <s> --repeats <n> --warmup <s> --drain <events> --concurrency 1,16,64
  *          --scenarios raw,trigger,create,me,seed --databases sqlite,postgres --no-docs
+ *          --node-args=<flags for the API's node, e.g. --node-args=--max-semi-space-size=4> (experiments)
+ *          --api-env KEY=VALUE (repeatable; e.g. --api-env OUTBOX_BULK_MAX_ENTRIES=1 for one publish per event)
  */
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -36,6 +38,8 @@ async function main(): Promise<void> {
       databases: { type: "string", default: "sqlite,postgres" },
       profile: { type: "boolean", default: false },
       "no-docs": { type: "boolean", default: false },
+      "node-args": { type: "string", default: "" },
+      "api-env": { type: "string", multiple: true, default: [] },
     },
   });
   const list = (text: string): string[] => text.split(",").filter((part) => part !== "");
@@ -65,7 +69,17 @@ async function main(): Promise<void> {
     return;
   }
 
+  const nodeArgs = values["node-args"].split(" ").filter((part) => part !== "");
+  const apiEnv = Object.fromEntries(
+    values["api-env"].map((pair) => {
+      const at = pair.indexOf("=");
+      if (at <= 0) throw new Error(`--api-env wants KEY=VALUE, got ${pair}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
   const report = await runBench({
+    ...(nodeArgs.length === 0 ? {} : { apiNodeArgs: nodeArgs }),
+    apiEnv,
     databases: list(values.databases) as DatabaseKind[],
     scenarios,
     concurrencies: list(values.concurrency).map(Number),

@@ -89,6 +89,7 @@ export async function startApplication(
     relay: overrides.relay ?? {
       pollIntervalMs: config.outbox.pollIntervalMs,
       backoff: { baseMs: config.outbox.retryBaseMs, maxMs: config.outbox.retryMaxMs },
+      maxBulkEntries: config.outbox.bulkMaxEntries,
     },
   });
 
