@@ -40,7 +40,7 @@ export interface BenchOptions {
   readonly drainEvents: number;
   /** Node flags for the API (e.g. --cpu-prof). */
   readonly apiNodeArgs?: readonly string[];
-  /** Extra environment for the API, over the bench defaults (e.g. OUTBOX_BULK_MAX_ENTRIES=1). */
+  /** Extra environment for the API, over the bench defaults (e.g. PUBLISH_BULK_MAX_ENTRIES=1). */
   readonly apiEnv?: Readonly<Record<string, string>>;
   readonly log: (message: string) => void;
 }

@@ -6,7 +6,7 @@
  * Options: --duration <s> --repeats <n> --warmup <s> --drain <events> --concurrency 1,16,64
  *          --scenarios raw,trigger,create,me,seed --databases sqlite,postgres --no-docs
  *          --node-args=<flags for the API's node, e.g. --node-args=--max-semi-space-size=4> (experiments)
- *          --api-env KEY=VALUE (repeatable; e.g. --api-env OUTBOX_BULK_MAX_ENTRIES=1 for one publish per event)
+ *          --api-env KEY=VALUE (repeatable; e.g. --api-env PUBLISH_BULK_MAX_ENTRIES=1 for one publish per event)
  */
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

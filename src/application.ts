@@ -9,6 +9,7 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { createAccessTokenVerifier } from "./auth/access-token";
 import { signDevelopmentToken } from "./auth/development-token";
 import type { Config } from "./config/config";
+import { CoalescingEventPublisher } from "./events/coalescing-event-publisher";
 import { DaprEventPublisher } from "./events/dapr-event-publisher";
 import { createSidecarProbe, type SidecarStatus } from "./events/dapr-sidecar-probe";
 import { openDatabase, type Database } from "./db/database";
@@ -70,15 +71,18 @@ export async function startApplication(
   const logger = overrides.logger ?? createLogger(config);
   const publisher =
     overrides.publisher ??
-    new DaprEventPublisher({
-      daprHost: config.dapr.host,
-      daprHttpPort: config.dapr.httpPort,
-      daprApiToken: config.dapr.apiToken,
-      pubsubName: config.dapr.pubsubName,
-      topic: config.dapr.todoEventsTopic,
-      publishTimeoutMs: config.dapr.publishTimeoutMs,
-      logger,
-    });
+    new CoalescingEventPublisher(
+      new DaprEventPublisher({
+        daprHost: config.dapr.host,
+        daprHttpPort: config.dapr.httpPort,
+        daprApiToken: config.dapr.apiToken,
+        pubsubName: config.dapr.pubsubName,
+        topic: config.dapr.todoEventsTopic,
+        publishTimeoutMs: config.dapr.publishTimeoutMs,
+        logger,
+      }),
+      config.dapr.publishBulkMaxEntries,
+    );
   const database = overrides.database ?? (await openDatabase(config.databaseUrl));
   const metrics = createMetrics();
   const { services, relay } = createServices({
@@ -89,7 +93,7 @@ export async function startApplication(
     relay: overrides.relay ?? {
       pollIntervalMs: config.outbox.pollIntervalMs,
       backoff: { baseMs: config.outbox.retryBaseMs, maxMs: config.outbox.retryMaxMs },
-      maxBulkEntries: config.outbox.bulkMaxEntries,
+      maxBulkEntries: config.dapr.publishBulkMaxEntries,
     },
   });
 

@@ -30,6 +30,8 @@ export interface DaprConfig {
   readonly pubsubName: string;
   readonly todoEventsTopic: string;
   readonly publishTimeoutMs: number;
+  /** Most events in one bulk publish (relay rounds, coalesced trigger publishes); 1 = one per request. */
+  readonly publishBulkMaxEntries: number;
 }
 
 export interface Config {
@@ -50,8 +52,6 @@ export interface Config {
     readonly pollIntervalMs: number;
     readonly retryBaseMs: number;
     readonly retryMaxMs: number;
-    /** Most events per bulk publish request of the relay; 1 publishes one event per request. */
-    readonly bulkMaxEntries: number;
   };
   /** Per-user operations per minute (token bucket); 0 turns rate limiting off. */
   readonly rateLimit: { readonly requestsPerMinute: number; readonly burst: number };
@@ -101,6 +101,7 @@ export function loadConfig(env: Env): LoadConfigResult {
       pubsubName: name(env, "PUBSUB_NAME", "kafka-pubsub"),
       todoEventsTopic: name(env, "TODO_EVENTS_TOPIC", "todo-events"),
       publishTimeoutMs: integer(env, "PUBLISH_TIMEOUT_MS", 5000, 1, 120_000),
+      publishBulkMaxEntries: integer(env, "PUBLISH_BULK_MAX_ENTRIES", 100, 1, 1000),
     },
     appApiToken: text(env, "APP_API_TOKEN"),
     databaseUrl: text(env, "DATABASE_URL") ?? "sqlite:./data/todos.db",
@@ -108,7 +109,6 @@ export function loadConfig(env: Env): LoadConfigResult {
       pollIntervalMs: integer(env, "OUTBOX_POLL_INTERVAL_MS", 500, 10, 60_000),
       retryBaseMs: integer(env, "OUTBOX_RETRY_BASE_MS", 250, 1, 60_000),
       retryMaxMs: integer(env, "OUTBOX_RETRY_MAX_MS", 30_000, 10, 3_600_000),
-      bulkMaxEntries: integer(env, "OUTBOX_BULK_MAX_ENTRIES", 100, 1, 1000),
     },
     rateLimit: {
       requestsPerMinute: integer(env, "RATE_LIMIT_PER_MINUTE", 600, 0, 1_000_000),

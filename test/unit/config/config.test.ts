@@ -24,11 +24,11 @@ describe("loadConfig", () => {
       pubsubName: "kafka-pubsub",
       todoEventsTopic: "todo-events",
       publishTimeoutMs: 5000,
+      publishBulkMaxEntries: 100,
     });
     expect(config.jwt).toMatchObject({ algorithms: ["HS256"], userClaim: "sub", usingDevelopmentSecret: false });
     expect(config.databaseUrl).toBe("sqlite:./data/todos.db");
     expect(config.graphql).toEqual({ introspection: true, sandbox: true });
-    expect(config.outbox).toEqual({ pollIntervalMs: 500, retryBaseMs: 250, retryMaxMs: 30_000, bulkMaxEntries: 100 });
   });
 
   it.each([
@@ -41,7 +41,7 @@ describe("loadConfig", () => {
     ["GRAPHQL_INTROSPECTION", "maybe", /GRAPHQL_INTROSPECTION must be true or false/],
     ["JWT_ALGORITHMS", "HS512", /JWT_ALGORITHMS contains unsupported algorithm "HS512"/],
     ["JWT_JWKS_URI", "https://issuer.test/jwks", /JWT_JWKS_URI is not supported yet/],
-    ["OUTBOX_BULK_MAX_ENTRIES", "0", /OUTBOX_BULK_MAX_ENTRIES must be between 1 and 1000/],
+    ["PUBLISH_BULK_MAX_ENTRIES", "0", /PUBLISH_BULK_MAX_ENTRIES must be between 1 and 1000/],
   ])("names %s when its value %j is invalid", (variable, value, message) => {
     const error = configError({ JWT_SECRET: TEST_JWT_SECRET, [variable]: value });
 
