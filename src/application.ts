@@ -127,9 +127,12 @@ export async function startApplication(
     onAnswer: (status) => metrics.eventsDelivered.inc({ status }),
   });
   metrics.onCollect(async () => {
+    // Unknown, not zero, when the database cannot be read: an empty outbox would hide the outage.
     const backlog = await services.eventHistory.backlog().catch(() => undefined);
-    metrics.outboxPending.set(backlog?.pending ?? 0);
-    metrics.outboxOldestPendingSeconds.set((backlog?.oldestPendingAgeMs ?? 0) / 1000);
+    metrics.outboxPending.set(backlog === undefined ? Number.NaN : backlog.pending);
+    metrics.outboxOldestPendingSeconds.set(
+      backlog === undefined ? Number.NaN : (backlog.oldestPendingAgeMs ?? 0) / 1000,
+    );
     metrics.activeSubscriptions.set(services.todoEventFeed.activeSubscriptions);
   });
   const app = createExpressApp({

@@ -21,7 +21,7 @@ export function metricsRoute(metrics: Metrics): Router {
   const router = Router();
   router.get("/metrics", async (_req, res) => {
     res.setHeader("content-type", metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
+    res.send(await metrics.scrape());
   });
   return router;
 }

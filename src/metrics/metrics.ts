@@ -19,6 +19,8 @@ export interface Metrics {
   readonly eventsDelivered: Counter<"status">;
   /** Runs before each scrape, to refresh gauges that are read rather than counted. */
   onCollect(collect: () => Promise<void> | void): void;
+  /** Refreshes the read-on-scrape gauges, then renders every metric in the Prometheus text format. */
+  scrape(): Promise<string>;
 }
 
 export function createMetrics(): Metrics {
@@ -26,15 +28,10 @@ export function createMetrics(): Metrics {
   // Process metrics (CPU, RSS, heap, event-loop lag, handles) for the soak and capacity questions.
   collectDefaultMetrics({ register: registry });
   const collectors: (() => Promise<void> | void)[] = [];
-  const refresh = async (): Promise<void> => {
-    await Promise.all(collectors.map(async (collect) => collect()));
-  };
   const outboxPending = new Gauge({
     name: "todo_outbox_pending_events",
-    help: "Outbox rows not yet published",
+    help: "Outbox rows not yet published (NaN when the database could not be read)",
     registers: [registry],
-    // One gauge drives the refresh of all read-on-scrape gauges.
-    collect: refresh,
   });
 
   return {
@@ -74,7 +71,7 @@ export function createMetrics(): Metrics {
     outboxPending,
     outboxOldestPendingSeconds: new Gauge({
       name: "todo_outbox_oldest_pending_age_seconds",
-      help: "Age of the oldest unpublished outbox row (0 when none)",
+      help: "Age of the oldest unpublished outbox row (0 when none, NaN when the database could not be read)",
       registers: [registry],
     }),
     activeSubscriptions: new Gauge({
@@ -90,6 +87,12 @@ export function createMetrics(): Metrics {
     }),
     onCollect(collect) {
       collectors.push(collect);
+    },
+    // The refresh runs to completion before rendering: prom-client reads all metrics at once,
+    // so a gauge's own collect hook setting other gauges would show them one scrape late.
+    async scrape() {
+      await Promise.all(collectors.map(async (collect) => collect()));
+      return registry.metrics();
     },
   };
 }

@@ -1,5 +1,12 @@
 import { CreateTodoDocument, MeDocument, TriggerTodoEventDocument } from "../../generated/graphql";
+import { openTestDatabase } from "../../support/databases";
 import { asUser, createTodoAs, postGraphQL, startTestServer, type TestServer } from "../../support/test-server";
+
+const gaugeValue = (text: string, name: string): number => {
+  const match = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
+  if (match === null) throw new Error(`${name} not in the scrape`);
+  return Number(match[1]);
+};
 
 describe("GET /metrics", () => {
   let server: TestServer;
@@ -39,6 +46,8 @@ describe("GET /metrics", () => {
     expect(text).toContain('todo_events_published_total{action="custom",via="trigger"} 1');
     expect(text).toMatch(/todo_events_published_total\{action="task_created",via="outbox"\} 1/);
     expect(text).toContain("todo_outbox_pending_events 1");
+    // Read in the same scrape as the count, not left over from the previous one.
+    expect(gaugeValue(text, "todo_outbox_oldest_pending_age_seconds")).toBeGreaterThan(0);
     expect(text).toMatch(
       /todo_http_request_duration_seconds_count\{method="POST",route="\/graphql",status="200"\} \d+/,
     );
@@ -48,5 +57,20 @@ describe("GET /metrics", () => {
 
   it("never labels by user", async () => {
     expect(await scrape()).not.toContain("metrics-user");
+  });
+
+  it("reports the backlog as unknown (NaN), not empty, when the database cannot be read", async () => {
+    const database = await openTestDatabase("sqlite");
+    const broken = await startTestServer({ database });
+    try {
+      await database.dispose();
+
+      const text = await (await fetch(`${broken.origin}/metrics`)).text();
+
+      expect(gaugeValue(text, "todo_outbox_pending_events")).toBeNaN();
+      expect(gaugeValue(text, "todo_outbox_oldest_pending_age_seconds")).toBeNaN();
+    } finally {
+      await broken.stop().catch(() => undefined);
+    }
   });
 });
