@@ -45,7 +45,9 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-LOG_FORMAT="${LOG_FORMAT:-pretty}" node dist/src/main.js &
+# The same V8 flags as `npm start` and the Kubernetes Deployment (package.json config.apiNodeFlags).
+read -r -a node_flags <<<"$(node -p 'require("./package.json").config.apiNodeFlags')"
+LOG_FORMAT="${LOG_FORMAT:-pretty}" node "${node_flags[@]}" dist/src/main.js &
 pids+=($!)
 bash scripts/infra/wait-port.sh 127.0.0.1 "$PORT" 30 "${pids[0]}" >/dev/null
 

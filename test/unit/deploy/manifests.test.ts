@@ -42,6 +42,8 @@ interface PodTemplate {
   spec: {
     terminationGracePeriodSeconds: number;
     containers: {
+      command: string[];
+      resources: { limits: { memory: string } };
       ports: { containerPort: number }[];
       env?: { name: string; value?: string }[];
       readinessProbe: { httpGet: { path: string } };
@@ -49,6 +51,10 @@ interface PodTemplate {
     }[];
   };
 }
+
+const packageJson = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+  config: { apiNodeFlags: string };
+};
 
 const files = [...yamlFiles(join(root, "components")), ...yamlFiles(join(root, "deploy"))];
 const all = files.flatMap((file) => manifestsIn(file).map((manifest) => ({ file: relative(root, file), manifest })));
@@ -130,6 +136,15 @@ describe("Dapr and Kubernetes manifests", () => {
     it("probes /readyz and /healthz", () => {
       expect(container.readinessProbe.httpGet.path).toBe("/readyz");
       expect(container.livenessProbe.httpGet.path).toBe("/healthz");
+    });
+
+    it("runs node with the V8 flags of package.json, a heap cap below the container's memory limit", () => {
+      const flags = packageJson.config.apiNodeFlags.split(" ");
+      expect(container.command).toEqual(["node", ...flags, "dist/src/main.js"]);
+      const heapMb = Number(/--max-old-space-size=(\d+)/.exec(container.command.join(" "))?.[1]);
+      const limitMb = Number(/^(\d+)Mi$/.exec(container.resources.limits.memory)?.[1]);
+      expect(heapMb).toBeGreaterThan(0);
+      expect(heapMb).toBeLessThan(limitMb * 0.8);
     });
 
     it("gives shutdown more time than the API's own deadline", () => {
