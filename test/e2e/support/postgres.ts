@@ -1,6 +1,6 @@
 /** A throw-away PostgreSQL server for stack suites (scripts/postgres/pg-temp.sh). */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -15,7 +15,8 @@ export interface TempPostgres {
 }
 
 export function startTempPostgres(prefix: string): TempPostgres {
-  const dir = join(mkdtempSync(join(tmpdir(), `${prefix}-`)), "cluster");
+  const parent = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  const dir = join(parent, "cluster");
   const url = execFileSync("bash", [PG_SCRIPT, "start", dir], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
@@ -23,7 +24,11 @@ export function startTempPostgres(prefix: string): TempPostgres {
   return {
     url,
     restart: () => void execFileSync("bash", [PG_SCRIPT, "restart", dir], { stdio: ["ignore", "ignore", "inherit"] }),
-    stop: () => void execFileSync("bash", [PG_SCRIPT, "stop", dir], { stdio: "inherit" }),
+    stop: () => {
+      execFileSync("bash", [PG_SCRIPT, "stop", dir], { stdio: "inherit" });
+      // pg-temp.sh removes the cluster directory; the parent made here is ours to remove.
+      rmSync(parent, { recursive: true, force: true });
+    },
   };
 }
 
