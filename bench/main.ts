@@ -7,14 +7,15 @@
  *          --scenarios raw,trigger,create,me,seed --databases sqlite,postgres --no-docs
  *          --node-args=<flags for the API's node, e.g. --node-args=--max-semi-space-size=4> (experiments)
  *          --api-env KEY=VALUE (repeatable; e.g. --api-env PUBLISH_BULK_MAX_ENTRIES=1 for one publish per event)
+ *          --render-only (write docs/ again from bench/results/latest.json, without running anything)
  */
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { format, resolveConfig } from "prettier";
 import { runToCompletion } from "../test/e2e/support/processes";
-import { runBench, SCENARIOS, type DatabaseKind, type ScenarioName } from "./harness";
+import { runBench, SCENARIOS, type BenchReport, type DatabaseKind, type ScenarioName } from "./harness";
 import { renderProfile, summariseProfile } from "./profile";
 import { ensurePythonEnv } from "./python-env";
 import { renderMarkdown } from "./report";
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
       "no-docs": { type: "boolean", default: false },
       "node-args": { type: "string", default: "" },
       "api-env": { type: "string", multiple: true, default: [] },
+      "render-only": { type: "boolean", default: false },
     },
   });
   const list = (text: string): string[] => text.split(",").filter((part) => part !== "");
@@ -69,6 +71,17 @@ async function main(): Promise<void> {
     return;
   }
 
+  const resultsDir = join(REPO_ROOT, "bench/results");
+  const json = join(resultsDir, "latest.json");
+  if (values["render-only"]) {
+    await writeDocs(
+      JSON.parse(readFileSync(json, "utf8")) as BenchReport,
+      json,
+      commandOf(argv.filter((arg) => arg !== "--render-only")),
+    );
+    return;
+  }
+
   const nodeArgs = values["node-args"].split(" ").filter((part) => part !== "");
   const apiEnv = Object.fromEntries(
     values["api-env"].map((pair) => {
@@ -89,14 +102,21 @@ async function main(): Promise<void> {
     drainEvents: Number(values.drain),
     log,
   });
-  const resultsDir = join(REPO_ROOT, "bench/results");
   mkdirSync(resultsDir, { recursive: true });
-  const json = join(resultsDir, "latest.json");
   // Formatted like the rest of the tree, so `prettier --check bench` passes.
   const prettier = { ...(await resolveConfig(json)), filepath: json };
   writeFileSync(json, await format(JSON.stringify(report), prettier));
   log(`results in ${json}`);
   if (values["no-docs"]) return;
+  await writeDocs(report, json, commandOf(argv));
+}
+
+function commandOf(argv: readonly string[]): string {
+  return `npm run bench${argv.length === 0 ? "" : ` -- ${argv.join(" ")}`}`;
+}
+
+/** docs/benchmarks.png (chart.py in the bench virtualenv) and docs/benchmarks.md. */
+async function writeDocs(report: BenchReport, json: string, command: string): Promise<void> {
   const python = await ensurePythonEnv(log);
   const png = join(REPO_ROOT, "docs/benchmarks.png");
   await runToCompletion(python, [join(__dirname, "chart.py"), json, png], {
@@ -104,7 +124,6 @@ async function main(): Promise<void> {
     timeoutMs: 120_000,
     cwd: REPO_ROOT,
   });
-  const command = `npm run bench${argv.length === 0 ? "" : ` -- ${argv.join(" ")}`}`;
   const markdownFile = join(REPO_ROOT, "docs/benchmarks.md");
   const markdown = renderMarkdown(report, command, "benchmarks.png");
   writeFileSync(

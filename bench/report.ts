@@ -136,6 +136,9 @@ export function renderMarkdown(report: BenchReport, command: string, chartFile: 
       "time: a timed run ends by closing connections, daprd cancels the in-flight publishes, and the circuit breaker " +
       "of `components/resiliency.yaml` counts the cancellations as failures (at its former threshold of 5 they opened it for 15 s; it now trips at 50 and opens for 5 s).",
     "- RSS of the raw scenario is not the API's (the API only receives the deliveries), so it is left out.",
+    "- The API runs with the V8 flags of `package.json` `config.apiNodeFlags` (`--max-old-space-size=192`), as " +
+      "`npm start` and the Kubernetes Deployment do.",
+    "- What was changed to get here, with before/after figures and the profile: [performance.md](performance.md).",
     "",
   );
 
