@@ -22,6 +22,23 @@ export function eventFor(userId: string, taskId = 1, action = "task_created"): T
   return createTodoEvent({ eventId: randomUUID(), action, taskId, userId, details: { via: "test" } });
 }
 
+/** What daprd POSTs when the subscription has bulkSubscribe on: entries with ids, each a CloudEvent. */
+export function bulkDeliveryOf(events: readonly unknown[]): Record<string, unknown> {
+  return {
+    id: randomUUID(),
+    type: "com.dapr.event.sent.bulk",
+    topic: "todo-events",
+    pubsubname: "kafka-pubsub",
+    metadata: {},
+    entries: events.map((event, index) => ({
+      entryId: `entry-${index}`,
+      event,
+      contentType: "application/cloudevents+json",
+      metadata: {},
+    })),
+  };
+}
+
 export async function deliver(
   origin: string,
   body: unknown,

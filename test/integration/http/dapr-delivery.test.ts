@@ -1,4 +1,5 @@
 import {
+  bulkDeliveryOf,
   cloudEventFor,
   collectTodoEvents,
   deliver,
@@ -53,6 +54,51 @@ describe("the Dapr delivery route", () => {
     ["a body that is not JSON", "{ nope"],
   ])("answers DROP for %s, so Dapr dead-letters it", async (_case, body) => {
     expect(await deliver(server.origin, body, withToken)).toEqual({ status: 200, body: { status: "DROP" } });
+  });
+
+  it("answers each entry of a bulk delivery on its own", async () => {
+    const body = bulkDeliveryOf([
+      cloudEventFor(eventFor("alice")),
+      { specversion: "1.0", id: "no-data" },
+      JSON.stringify(cloudEventFor(eventFor("bob"))),
+      "bm90IGpzb24=",
+    ]);
+
+    expect(await deliver(server.origin, body, withToken)).toEqual({
+      status: 200,
+      body: {
+        statuses: [
+          { entryId: "entry-0", status: "SUCCESS" },
+          { entryId: "entry-1", status: "DROP" },
+          { entryId: "entry-2", status: "SUCCESS" },
+          { entryId: "entry-3", status: "DROP" },
+        ],
+      },
+    });
+  });
+
+  it("passes a bulk delivery's events to their owner's subscribers in entry order, once each", async () => {
+    const { client } = subscriptionClient(server.origin, `Bearer ${tokenFor("carol")}`);
+    const feed = collectTodoEvents(client);
+    await waitFor(() => server.app.services.todoEventFeed.activeSubscriptions === 1);
+    try {
+      const carols = [1, 2, 3].map((taskId) => eventFor("carol", taskId));
+      const events = [carols[0], eventFor("mallory"), carols[1], carols[0], carols[2]];
+
+      await deliver(server.origin, bulkDeliveryOf(events.map((event) => cloudEventFor(event))), withToken);
+      await waitFor(() => feed.events.length === 3);
+
+      expect(feed.events.map((event) => event.eventId)).toEqual(carols.map((event) => event.event_id));
+    } finally {
+      feed.dispose();
+      await client.dispose();
+    }
+  });
+
+  it("refuses a bulk delivery without the dapr-api-token", async () => {
+    const response = await deliver(server.origin, bulkDeliveryOf([cloudEventFor(eventFor("alice"))]));
+
+    expect(response.status).toBe(401);
   });
 
   it("accepts the seed's payload (no event_id): the CloudEvent id stands in", async () => {
