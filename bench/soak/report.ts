@@ -35,7 +35,8 @@ export function renderSoakSection(report: SoakReport, command: string): string {
       `Workload: ${options.users} users; each of ${options.connections} autocannon connections repeats ` +
         "`createTodo` → `completeTodo` of that todo → `triggerTodoEvent` on it, taking the users in turn. " +
         "The API runs as in production (`NODE_ENV=production`) with the per-user rate limit off " +
-        "(`RATE_LIMIT_PER_MINUTE=0`) and `node --trace-gc` (one log line per collection); its events go " +
+        "(`RATE_LIMIT_PER_MINUTE=0`), with the V8 flags of `package.json` `config.apiNodeFlags` " +
+        "(`--max-old-space-size=192`) and `node --trace-gc` (one log line per collection); its events go " +
         "through daprd to Kafka.",
     ),
     [
