@@ -29,7 +29,7 @@ export function daprRoutes(delivery: TodoEventDelivery): Router {
   router.post(
     DELIVERY_PATH,
     requireAppToken,
-    // Room for a bulk delivery of 100 events; only the authenticated sidecar gets this far.
+    // Room for a bulk delivery (bulkSubscribe, up to 100 events); only the authenticated sidecar gets this far.
     express.json({ type: ["application/cloudevents+json", "application/json"], limit: "16mb" }),
     ((req, res) => {
       const entries = bulkEntriesOf(req.body);
