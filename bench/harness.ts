@@ -6,13 +6,14 @@
 import { randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
-import { cpus, loadavg, totalmem } from "node:os";
+import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { TopicReader } from "../test/e2e/support/kafka";
 import { delay, httpStatus, runToCompletion } from "../test/e2e/support/processes";
 import { startStack, type Stack, type StackOptions, type StartupTimings } from "../test/e2e/support/stack";
 import { hsToken, TEST_JWT_SECRET } from "../test/support/tokens";
 import { hasGraphqlErrors, runLoad, type ConnectionRequest, type LoadResult } from "./load";
+import { describeMachine, type MachineInfo } from "./machine";
 import { ensurePythonEnv } from "./python-env";
 import { startSeedService, type SeedService } from "./seed-service";
 
@@ -80,13 +81,7 @@ export interface DatabaseRun {
 export interface BenchReport {
   readonly startedAt: string;
   readonly finishedAt: string;
-  readonly machine: {
-    readonly cores: number;
-    readonly cpuModel: string;
-    readonly memoryGb: number;
-    readonly node: string;
-    readonly platform: string;
-  };
+  readonly machine: MachineInfo;
   readonly options: Omit<BenchOptions, "log">;
   readonly runs: readonly DatabaseRun[];
 }
@@ -127,13 +122,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   return {
     startedAt,
     finishedAt: new Date().toISOString(),
-    machine: {
-      cores: cpus().length,
-      cpuModel: cpus()[0]?.model ?? "unknown",
-      memoryGb: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-      platform: `${process.platform} ${process.arch}`,
-    },
+    machine: describeMachine(),
     options: recorded,
     runs,
   };

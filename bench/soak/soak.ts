@@ -4,11 +4,12 @@
  * the API's memory, handles and outbox, wait for the outbox to drain, audit delivery in Kafka,
  * and judge the samples.
  */
-import { cpus, loadavg, totalmem } from "node:os";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { delay } from "../../test/e2e/support/processes";
 import { startTempPostgres, stopAll, type TempPostgres } from "../../test/e2e/support/postgres";
 import { startStack, type Stack } from "../../test/e2e/support/stack";
+import { describeMachine, type MachineInfo } from "../machine";
 import { readApi, type ApiReading } from "./api-metrics";
 import { majorGcs, processAgeMs, type MajorGc } from "./gc-trace";
 import { auditDelivery, type DeliveryAudit } from "./kafka-delivery";
@@ -43,13 +44,7 @@ export interface SoakOptions {
 export interface SoakReport {
   readonly startedAt: string;
   readonly finishedAt: string;
-  readonly machine: {
-    readonly cores: number;
-    readonly cpuModel: string;
-    readonly memoryGb: number;
-    readonly node: string;
-    readonly platform: string;
-  };
+  readonly machine: MachineInfo;
   readonly options: Omit<SoakOptions, "log">;
   /** 1-minute load average at the start and the end of the steady phase (other work on the machine shows here). */
   readonly loadAverage: { readonly start: number; readonly end: number };
@@ -192,13 +187,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     return {
       startedAt,
       finishedAt: new Date().toISOString(),
-      machine: {
-        cores: cpus().length,
-        cpuModel: cpus()[0]?.model ?? "unknown",
-        memoryGb: Math.round(totalmem() / 2 ** 30),
-        node: process.version,
-        platform: `${process.platform} ${process.arch}`,
-      },
+      machine: describeMachine(),
       options: recorded,
       loadAverage: { start: loadAtStart, end: loadAtEnd },
       maximum,
