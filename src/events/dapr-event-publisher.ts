@@ -62,13 +62,7 @@ export class DaprEventPublisher implements EventPublisher {
       },
     );
     const outcome = await withTimeout(attempt, this.options.publishTimeoutMs);
-    if (outcome === TIMED_OUT) {
-      return {
-        ok: false,
-        reason: "timeout",
-        detail: `no answer from the Dapr sidecar within ${this.options.publishTimeoutMs} ms`,
-      };
-    }
+    if (outcome === TIMED_OUT) return this.timedOut();
     if (outcome.error === undefined) return { ok: true };
     return classifyPublishError(outcome.error);
   }
@@ -92,14 +86,7 @@ export class DaprEventPublisher implements EventPublisher {
         (error: unknown) => ({ error }),
       );
     const outcome = await withTimeout(attempt, this.options.publishTimeoutMs);
-    if (outcome === TIMED_OUT) {
-      const timedOut: PublishOutcome = {
-        ok: false,
-        reason: "timeout",
-        detail: `no answer from the Dapr sidecar within ${this.options.publishTimeoutMs} ms`,
-      };
-      return items.map(() => timedOut);
-    }
+    if (outcome === TIMED_OUT) return items.map(() => this.timedOut());
     if (outcome.error === undefined) return items.map(() => ({ ok: true }));
     const failed = failedBulkEntries(errorBodyOf(outcome.error));
     if (failed === undefined) {
@@ -114,6 +101,14 @@ export class DaprEventPublisher implements EventPublisher {
 
   async close(): Promise<void> {
     await this.client.stop();
+  }
+
+  private timedOut(): PublishOutcome & { ok: false } {
+    return {
+      ok: false,
+      reason: "timeout",
+      detail: `no answer from the Dapr sidecar within ${this.options.publishTimeoutMs} ms`,
+    };
   }
 }
 
