@@ -151,6 +151,20 @@ const alice = `alice-${run}`;
 const bob = `bob-${run}`;
 const users = [alice, bob] as const;
 
+/** Each user's records come in the order of the user's event history (histories are newest first). */
+function expectKafkaOrderOfHistories(
+  records: readonly KafkaRecord[],
+  histories: ReadonlyMap<string, readonly HistoryNode[]>,
+): void {
+  for (const user of users) {
+    const oldestFirst = histories
+      .get(user)!
+      .map((node) => node.eventId)
+      .reverse();
+    expect(kafkaOrderOf(records, user, oldestFirst)).toEqual(oldestFirst);
+  }
+}
+
 describe("publishing through daprd to Kafka, for two users with their own JWTs", () => {
   const todoIds = new Map<string, number>();
   const triggered = new Map<string, string[]>(users.map((user) => [user, []]));
@@ -348,13 +362,7 @@ describe("publishing through daprd to Kafka, for two users with their own JWTs",
   it(
     "keeps each user's records in the order of the user's event history",
     withStackLogs(async () => {
-      for (const user of users) {
-        const oldestFirst = histories
-          .get(user)!
-          .map((node) => node.eventId)
-          .reverse();
-        expect(kafkaOrderOf(records, user, oldestFirst)).toEqual(oldestFirst);
-      }
+      expectKafkaOrderOfHistories(records, histories);
     }),
   );
 });
@@ -505,13 +513,7 @@ describe("while the sidecar is down", () => {
       // Nothing half-done: the trigger that failed never reached the broker.
       expect(counts.get(failedEventId!) ?? 0).toBe(0);
 
-      for (const user of users) {
-        const oldestFirst = histories
-          .get(user)!
-          .map((node) => node.eventId)
-          .reverse();
-        expect(kafkaOrderOf(records, user, oldestFirst)).toEqual(oldestFirst);
-      }
+      expectKafkaOrderOfHistories(records, histories);
     }),
     120_000,
   );
