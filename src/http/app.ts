@@ -34,6 +34,7 @@ export function createExpressApp(deps: ExpressAppDependencies): Express {
   app.use(daprRoutes(deps.delivery));
   app.use(
     "/graphql",
+    refuseWhileShuttingDown(deps.health.isAcceptingTraffic),
     express.json({ limit: MAX_REQUEST_BODY }),
     markBodyAsRead,
     expressMiddleware(deps.apollo, {
@@ -59,6 +60,23 @@ const markBodyAsRead: RequestHandler = (req, _res, next) => {
   if (!("body" in req)) (req as { body?: unknown }).body = undefined;
   next();
 };
+
+/**
+ * Once shutdown has begun, a request that reaches the server is refused, not executed. The drain
+ * closes idle keep-alive sockets, and a request already on its way over such a socket would
+ * otherwise commit while its answer can no longer be written: the client sees a reset and cannot
+ * know the mutation happened. Refused, it changed nothing, and retrying it is safe.
+ */
+function refuseWhileShuttingDown(isAcceptingTraffic: () => boolean): RequestHandler {
+  return (_req, res, next) => {
+    if (isAcceptingTraffic()) {
+      next();
+      return;
+    }
+    res.set({ connection: "close", "retry-after": "1" });
+    res.status(503).json(errorBody("The server is shutting down; retry the request", "SHUTTING_DOWN"));
+  };
+}
 
 const notFound: RequestHandler = (_req, res) => {
   res.status(404).json(errorBody("Not found", "NOT_FOUND"));
