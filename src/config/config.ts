@@ -19,6 +19,8 @@ export interface JwtConfig {
   readonly audience?: string;
   readonly userClaim: string;
   readonly clockToleranceSeconds: number;
+  /** Refuse tokens without an `exp` claim: a token that never expires cannot be revoked by waiting. */
+  readonly requireExpiry: boolean;
   /** True when no JWT setting was given and the well-known development secret is in use. */
   readonly usingDevelopmentSecret: boolean;
 }
@@ -34,8 +36,29 @@ export interface DaprConfig {
   readonly publishBulkMaxEntries: number;
 }
 
+/** Limits on a GraphQL document, checked before execution on every transport. */
+export interface DocumentLimits {
+  /** Nesting of fields; fragments count as the fields they contain. */
+  readonly maxDepth: number;
+  readonly maxAliases: number;
+  /** Fields weighted by the page sizes they multiply (see document-limits.ts). */
+  readonly maxCost: number;
+  /** Lexical tokens; counted while parsing, so an oversized document is never parsed whole. */
+  readonly maxTokens: number;
+  readonly maxDirectives: number;
+}
+
+export interface WebSocketLimits {
+  /** Operations open at once on one socket; more are refused with TOO_MANY_SUBSCRIPTIONS. */
+  readonly maxSubscriptionsPerSocket: number;
+  /** Sockets open at once for one user; more are closed with code 4429. */
+  readonly maxSocketsPerUser: number;
+}
+
 export interface Config {
   readonly port: number;
+  /** Interface to bind: 0.0.0.0 (all, for containers) unless HOST says otherwise. */
+  readonly host: string;
   /** How long SIGTERM may take: in-flight requests and the relay's batch finish within it. */
   readonly shutdownTimeoutMs: number;
   readonly nodeEnv: string;
@@ -45,8 +68,12 @@ export interface Config {
   readonly logFormat: "json" | "pretty";
   readonly jwt: JwtConfig;
   readonly dapr: DaprConfig;
-  /** Checked on the Dapr delivery route when set. */
+  /**
+   * Checked on the Dapr delivery route. Required in production unless
+   * `allowUnauthenticatedDeliveries` says another layer authenticates the sidecar.
+   */
   readonly appApiToken?: string;
+  readonly allowUnauthenticatedDeliveries: boolean;
   readonly databaseUrl: string;
   readonly outbox: {
     readonly pollIntervalMs: number;
@@ -54,7 +81,21 @@ export interface Config {
     readonly retryMaxMs: number;
   };
   /** Per-user operations per minute (token bucket); 0 turns rate limiting off. */
-  readonly rateLimit: { readonly requestsPerMinute: number; readonly burst: number };
+  readonly rateLimit: {
+    readonly requestsPerMinute: number;
+    readonly burst: number;
+    /** Buckets kept at most; the least recently used are forgotten first. */
+    readonly maxTrackedClients: number;
+  };
+  readonly documentLimits: DocumentLimits;
+  readonly webSocket: WebSocketLimits;
+  /** The per-process store of trigger idempotency keys. */
+  readonly idempotency: {
+    readonly windowMs: number;
+    readonly maxKeys: number;
+    /** Estimated bytes of all entries together; the oldest go first when it is reached. */
+    readonly maxBytes: number;
+  };
   readonly graphql: {
     readonly introspection: boolean;
     /** Apollo Sandbox at GET /graphql (never in production). */
@@ -86,8 +127,25 @@ export function loadConfig(env: Env): LoadConfigResult {
   const nodeEnv = text(env, "NODE_ENV") ?? "development";
   const isProduction = nodeEnv === "production";
   const jwt = loadJwtConfig(env, isProduction, warnings);
+  const appApiToken = text(env, "APP_API_TOKEN");
+  const allowUnauthenticatedDeliveries = boolean(env, "ALLOW_UNAUTHENTICATED_DELIVERIES", false);
+  if (appApiToken === undefined && isProduction && !allowUnauthenticatedDeliveries) {
+    // Without it anyone who reaches the port can inject events into any user's subscription.
+    throw new ConfigError(
+      "APP_API_TOKEN",
+      "is required in production: the Dapr delivery route would accept forged events " +
+        "(set ALLOW_UNAUTHENTICATED_DELIVERIES=true only if the mesh authenticates the sidecar)",
+    );
+  }
+  if (appApiToken === undefined && allowUnauthenticatedDeliveries) {
+    warnings.push(
+      "ALLOW_UNAUTHENTICATED_DELIVERIES=true: the Dapr delivery route accepts events from anyone who reaches the port. " +
+        "This is unsafe unless the network or mesh only lets the sidecar reach it.",
+    );
+  }
   const config: Config = {
     port: integer(env, "PORT", 4000, 0, 65535),
+    host: text(env, "HOST") ?? "0.0.0.0",
     shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 100, 600_000),
     nodeEnv,
     isProduction,
@@ -103,7 +161,8 @@ export function loadConfig(env: Env): LoadConfigResult {
       publishTimeoutMs: integer(env, "PUBLISH_TIMEOUT_MS", 5000, 1, 120_000),
       publishBulkMaxEntries: integer(env, "PUBLISH_BULK_MAX_ENTRIES", 100, 1, 1000),
     },
-    appApiToken: text(env, "APP_API_TOKEN"),
+    appApiToken,
+    allowUnauthenticatedDeliveries,
     databaseUrl: text(env, "DATABASE_URL") ?? "sqlite:./data/todos.db",
     outbox: {
       pollIntervalMs: integer(env, "OUTBOX_POLL_INTERVAL_MS", 500, 10, 60_000),
@@ -113,6 +172,23 @@ export function loadConfig(env: Env): LoadConfigResult {
     rateLimit: {
       requestsPerMinute: integer(env, "RATE_LIMIT_PER_MINUTE", 600, 0, 1_000_000),
       burst: integer(env, "RATE_LIMIT_BURST", 100, 1, 1_000_000),
+      maxTrackedClients: integer(env, "RATE_LIMIT_MAX_TRACKED_CLIENTS", 50_000, 100, 10_000_000),
+    },
+    documentLimits: {
+      maxDepth: integer(env, "GRAPHQL_MAX_DEPTH", 10, 1, 100),
+      maxAliases: integer(env, "GRAPHQL_MAX_ALIASES", 30, 0, 10_000),
+      maxCost: integer(env, "GRAPHQL_MAX_COST", 5000, 1, 10_000_000),
+      maxTokens: integer(env, "GRAPHQL_MAX_TOKENS", 2000, 100, 1_000_000),
+      maxDirectives: integer(env, "GRAPHQL_MAX_DIRECTIVES", 50, 0, 10_000),
+    },
+    webSocket: {
+      maxSubscriptionsPerSocket: integer(env, "WS_MAX_SUBSCRIPTIONS_PER_SOCKET", 20, 1, 10_000),
+      maxSocketsPerUser: integer(env, "WS_MAX_SOCKETS_PER_USER", 10, 1, 10_000),
+    },
+    idempotency: {
+      windowMs: 24 * 60 * 60 * 1000,
+      maxKeys: integer(env, "IDEMPOTENCY_MAX_KEYS", 100_000, 1, 10_000_000),
+      maxBytes: integer(env, "IDEMPOTENCY_MAX_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     },
     graphql: {
       introspection: boolean(env, "GRAPHQL_INTROSPECTION", !isProduction),
@@ -137,6 +213,7 @@ function loadJwtConfig(env: Env, isProduction: boolean, warnings: string[]): Jwt
     audience: text(env, "JWT_AUDIENCE"),
     userClaim: name(env, "JWT_USER_CLAIM", "sub"),
     clockToleranceSeconds: integer(env, "JWT_CLOCK_TOLERANCE_SECONDS", 5, 0, 300),
+    requireExpiry: boolean(env, "JWT_REQUIRE_EXP", true),
   };
 
   if (publicKey !== undefined) {

@@ -29,6 +29,34 @@ describe("loadConfig", () => {
     expect(config.jwt).toMatchObject({ algorithms: ["HS256"], userClaim: "sub", usingDevelopmentSecret: false });
     expect(config.databaseUrl).toBe("sqlite:./data/todos.db");
     expect(config.graphql).toEqual({ introspection: true, sandbox: true });
+    expect(config.host).toBe("0.0.0.0");
+    expect(config.jwt.requireExpiry).toBe(true);
+    expect(config.documentLimits).toEqual({
+      maxDepth: 10,
+      maxAliases: 30,
+      maxCost: 5000,
+      maxTokens: 2000,
+      maxDirectives: 50,
+    });
+    expect(config.webSocket).toEqual({ maxSubscriptionsPerSocket: 20, maxSocketsPerUser: 10 });
+  });
+
+  it("refuses to start in production without APP_API_TOKEN, naming it", () => {
+    const error = configError({ NODE_ENV: "production", JWT_SECRET: TEST_JWT_SECRET });
+
+    expect(error.variable).toBe("APP_API_TOKEN");
+    expect(error.message).toMatch(/APP_API_TOKEN is required in production/);
+  });
+
+  it("starts in production without APP_API_TOKEN only on the explicit opt-out, with a warning", () => {
+    const { config, warnings } = loadConfig({
+      NODE_ENV: "production",
+      JWT_SECRET: TEST_JWT_SECRET,
+      ALLOW_UNAUTHENTICATED_DELIVERIES: "true",
+    });
+
+    expect(config.appApiToken).toBeUndefined();
+    expect(warnings.join("\n")).toMatch(/ALLOW_UNAUTHENTICATED_DELIVERIES=true: .*unsafe/);
   });
 
   it.each([
@@ -42,6 +70,9 @@ describe("loadConfig", () => {
     ["JWT_ALGORITHMS", "HS512", /JWT_ALGORITHMS contains unsupported algorithm "HS512"/],
     ["JWT_JWKS_URI", "https://issuer.test/jwks", /JWT_JWKS_URI is not supported yet/],
     ["PUBLISH_BULK_MAX_ENTRIES", "0", /PUBLISH_BULK_MAX_ENTRIES must be between 1 and 1000/],
+    ["GRAPHQL_MAX_TOKENS", "10", /GRAPHQL_MAX_TOKENS must be between 100 and/],
+    ["WS_MAX_SOCKETS_PER_USER", "0", /WS_MAX_SOCKETS_PER_USER must be between 1 and/],
+    ["JWT_REQUIRE_EXP", "sometimes", /JWT_REQUIRE_EXP must be true or false/],
   ])("names %s when its value %j is invalid", (variable, value, message) => {
     const error = configError({ JWT_SECRET: TEST_JWT_SECRET, [variable]: value });
 
@@ -89,7 +120,7 @@ describe("loadConfig", () => {
   });
 
   it("turns off Sandbox and introspection in production unless introspection is enabled", () => {
-    const production = { NODE_ENV: "production", JWT_SECRET: TEST_JWT_SECRET };
+    const production = { NODE_ENV: "production", JWT_SECRET: TEST_JWT_SECRET, APP_API_TOKEN: "app-token" };
 
     expect(loadConfig(production).config.graphql).toEqual({ introspection: false, sandbox: false });
     expect(
