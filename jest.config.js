@@ -1,6 +1,6 @@
 /**
- * Test tiers (DESIGN.md §7): unit and integration run in `npm test`; the
- * end-to-end tier with a real sidecar and broker has its own script.
+ * Test tiers: unit and integration run in `npm test`; the abuse tier and the
+ * tiers with a real sidecar and broker have their own scripts.
  * @type {import('jest').Config}
  */
 const tsJest = [
@@ -30,6 +30,8 @@ module.exports = {
       globalSetup: "<rootDir>/test/support/postgres-global-setup.ts",
       globalTeardown: "<rootDir>/test/support/postgres-global-teardown.ts",
     }),
+    // Hostile documents, floods and production start-up: slower, so outside `npm test` (npm run test:abuse).
+    project("abuse", { slowTestThreshold: 30 }),
     // Real daprd + real Kafka + the built API as a child process (`npm run test:e2e`, run in band).
     // Stack start-up has its own, longer timeout in the suites' beforeAll.
     project("e2e", { testTimeout: 120_000, slowTestThreshold: 60 }),

@@ -4,7 +4,7 @@
 # declarative subscription back to the API) and the API on SQLite. Prints the
 # Sandbox URL and a development token; Ctrl-C stops both.
 #
-# Env: PORT (4000), DAPR_HTTP_PORT (3500), DAPR_GRPC_PORT (50001), DATABASE_URL
+# Env: PORT (4000), HOST (127.0.0.1), DAPR_HTTP_PORT (3500), DAPR_GRPC_PORT (50001), DATABASE_URL
 # (sqlite:./data/todos.db), plus anything the API reads (see README).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -12,6 +12,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 log() { printf '[dev] %s\n' "$*" >&2; }
 
 export PORT="${PORT:-4000}"
+# Loopback only: a development server with the public development secret must not face the network.
+export HOST="${HOST:-127.0.0.1}"
 export DAPR_HTTP_PORT="${DAPR_HTTP_PORT:-3500}"
 DAPR_GRPC_PORT="${DAPR_GRPC_PORT:-50001}"
 DAPR_INTERNAL_GRPC_PORT="${DAPR_INTERNAL_GRPC_PORT:-50002}"

@@ -26,6 +26,7 @@ import { createApolloServer } from "./graphql/apollo-server";
 import type { Services } from "./graphql/context";
 import { createContextFactory } from "./graphql/context-factory";
 import { RateLimiter } from "./graphql/limits/rate-limiter";
+import { createRequestPolicy } from "./graphql/request-policy";
 import { buildGraphQLSchema } from "./graphql/schema";
 import { createExpressApp } from "./http/app";
 import { attachGraphQLWebSocket } from "./http/graphql-websocket";
@@ -34,9 +35,6 @@ import { MeteredEventPublisher } from "./events/metered-event-publisher";
 import { createMetrics, type Metrics } from "./metrics/metrics";
 import { TodoRepository } from "./todos/todo.repository";
 import { TodoService } from "./todos/todo.service";
-
-const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
-const IDEMPOTENCY_MAX_KEYS = 100_000;
 
 export interface ApplicationOverrides {
   readonly logger?: Logger;
@@ -49,7 +47,7 @@ export interface ApplicationOverrides {
   /** Replaces the Dapr publisher (tests use an in-memory one). */
   readonly publisher?: EventPublisher;
   readonly probeSidecar?: () => Promise<SidecarStatus>;
-  /** Interface to bind; defaults to all interfaces. Tests use 127.0.0.1. */
+  /** Interface to bind instead of HOST. Tests use 127.0.0.1. */
   readonly host?: string;
 }
 
@@ -90,6 +88,7 @@ export async function startApplication(
     publisher,
     logger,
     metrics,
+    idempotency: config.idempotency,
     relay: overrides.relay ?? {
       pollIntervalMs: config.outbox.pollIntervalMs,
       backoff: { baseMs: config.outbox.retryBaseMs, maxMs: config.outbox.retryMaxMs },
@@ -99,18 +98,32 @@ export async function startApplication(
 
   const httpServer = createServer();
   const schema = await buildGraphQLSchema();
-  const verifyAccessToken = createAccessTokenVerifier(config.jwt);
-  const createContext = createContextFactory({ verifyAccessToken, services, logger });
-  const webSocket = attachGraphQLWebSocket({ httpServer, schema, createContext, verifyAccessToken, logger });
+  const policy = createRequestPolicy({
+    verifyAccessToken: createAccessTokenVerifier(config.jwt),
+    documentLimits: config.documentLimits,
+    introspection: config.graphql.introspection,
+    rateLimiter:
+      config.rateLimit.requestsPerMinute === 0
+        ? undefined
+        : new RateLimiter({ ...config.rateLimit, maxTrackedUsers: config.rateLimit.maxTrackedClients }),
+  });
+  const createContext = createContextFactory({ policy, services, logger });
+  const webSocket = attachGraphQLWebSocket({
+    httpServer,
+    schema,
+    policy,
+    createContext,
+    limits: config.webSocket,
+    logger,
+  });
   const apollo = createApolloServer({
     schema,
-    introspection: config.graphql.introspection,
+    policy,
     sandbox: config.graphql.sandbox,
     sandboxToken: config.jwt.usingDevelopmentSecret
       ? signDevelopmentToken(config.jwt, { subject: "dev-user", ttl: "24h" })
       : undefined,
     logger,
-    rateLimiter: config.rateLimit.requestsPerMinute === 0 ? undefined : new RateLimiter(config.rateLimit),
     metrics,
     extraPlugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -151,15 +164,16 @@ export async function startApplication(
   });
   httpServer.on("request", app);
 
+  const host = overrides.host ?? config.host;
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
-    httpServer.listen(config.port, overrides.host, () => {
+    httpServer.listen(config.port, host, () => {
       httpServer.off("error", reject);
       resolve();
     });
   });
   const { port } = httpServer.address() as AddressInfo;
-  const url = `http://${overrides.host ?? "localhost"}:${port}/graphql`;
+  const url = `http://${host === "0.0.0.0" || host === "::" ? "localhost" : host}:${port}/graphql`;
   relay.start();
   logger.info({ port, pubsub: publisher.destination, database: database.dialect }, "todo API listening");
 
@@ -190,6 +204,7 @@ export interface ServiceDependencies {
   /** When given, publishes are counted and timed per path (trigger, outbox). */
   readonly metrics?: Metrics;
   readonly relay?: ApplicationOverrides["relay"];
+  readonly idempotency: Config["idempotency"];
 }
 
 /** Services and the outbox relay over one database; shared by the server and by tests. */
@@ -211,7 +226,11 @@ export function createServices(deps: ServiceDependencies): { services: Services;
     todos,
     todoEvents: new TodoEventService(
       metered("trigger"),
-      new IdempotencyKeys({ ttlMs: IDEMPOTENCY_WINDOW_MS, maxEntries: IDEMPOTENCY_MAX_KEYS }),
+      new IdempotencyKeys({
+        ttlMs: deps.idempotency.windowMs,
+        maxEntries: deps.idempotency.maxKeys,
+        maxBytes: deps.idempotency.maxBytes,
+      }),
       (userId, taskId) => todos.isOwnedBy(userId, taskId),
     ),
     eventHistory: new EventHistoryService(db, outbox),

@@ -9,7 +9,10 @@ import type { JwtConfig } from "../config/config";
 export interface AuthenticatedUser {
   /** The verified subject; the only source of identity in the system. */
   readonly id: string;
-  /** When the token stops being valid (epoch ms), if it expires; long-lived connections close then. */
+  /**
+   * When the token stops being accepted (epoch ms): its `exp` plus the clock tolerance, the same
+   * instant on HTTP and WebSocket. Long-lived connections close then.
+   */
   readonly tokenExpiresAt?: number;
 }
 
@@ -51,8 +54,14 @@ export function createAccessTokenVerifier(config: JwtConfig): AccessTokenVerifie
       throw new AuthenticationFailure(describeVerifyError(error));
     }
     if (typeof claims !== "object" || claims === null) throw new AuthenticationFailure("malformed token");
+    const toleranceMs = config.clockToleranceSeconds * 1000;
+    // jsonwebtoken accepts a token without `exp` forever, and checks `iat` only against a maxAge.
+    if (typeof claims.exp !== "number" && config.requireExpiry) throw new AuthenticationFailure("token has no expiry");
+    if (typeof claims.iat === "number" && claims.iat * 1000 > Date.now() + toleranceMs) {
+      throw new AuthenticationFailure("token issued in the future");
+    }
     const id = userIdFrom(claims[config.userClaim], config.userClaim);
-    return typeof claims.exp === "number" ? { id, tokenExpiresAt: claims.exp * 1000 } : { id };
+    return typeof claims.exp === "number" ? { id, tokenExpiresAt: claims.exp * 1000 + toleranceMs } : { id };
   };
 }
 

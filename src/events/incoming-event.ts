@@ -5,7 +5,7 @@
  * the envelope's id and time.
  */
 import { EVENT_SCHEMA_VERSION, type JsonObject, type TodoEvent } from "./todo-event";
-import { ACTION_PATTERN } from "./todo-event-rules";
+import { ACTION_PATTERN, isNestedDeeperThan, MAX_DETAILS_DEPTH } from "./todo-event-rules";
 
 export type ParsedDelivery =
   { readonly ok: true; readonly event: TodoEvent } | { readonly ok: false; readonly reason: string };
@@ -27,6 +27,8 @@ export function parseDeliveredEvent(body: unknown): ParsedDelivery {
   if (!Number.isSafeInteger(data.task_id)) return invalid("invalid task_id");
   const details = data.details ?? {};
   if (!isObject(details)) return invalid("details is not an object");
+  // Subscribers' sockets serialise details recursively: refuse what our own rules would have.
+  if (isNestedDeeperThan(details, MAX_DETAILS_DEPTH)) return invalid("details nested too deeply");
   const occurredAt = data.occurred_at ?? body.time;
   if (typeof occurredAt !== "string" || Number.isNaN(Date.parse(occurredAt))) return invalid("invalid occurred_at");
 

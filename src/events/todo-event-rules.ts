@@ -1,9 +1,11 @@
-/** Rules for client-triggered events (DESIGN.md §3); each violation names its field. */
+/** Rules for client-triggered events; each violation names its field. */
 import { InvalidInputError } from "../app-error";
 import type { JsonObject } from "./todo-event";
 
 export const ACTION_PATTERN = /^[a-z][a-z0-9_.-]{0,63}$/;
 export const MAX_DETAILS_BYTES = 16 * 1024;
+/** `details` itself is level 1; every object or array inside it adds one. */
+export const MAX_DETAILS_DEPTH = 32;
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export interface TriggerRequest {
@@ -25,6 +27,10 @@ export function assertValidTriggerRequest(request: TriggerRequest): string {
   if (typeof details !== "object" || Array.isArray(details)) {
     throw new InvalidInputError("input.details", "must be a JSON object");
   }
+  // Before serialising: JSON.stringify recurses, and a few thousand levels overflow the stack.
+  if (isNestedDeeperThan(details, MAX_DETAILS_DEPTH)) {
+    throw new InvalidInputError("input.details", `must be nested at most ${MAX_DETAILS_DEPTH} levels deep`);
+  }
   const serialised = JSON.stringify(details);
   if (Buffer.byteLength(serialised, "utf8") > MAX_DETAILS_BYTES) {
     throw new InvalidInputError("input.details", `must be at most ${MAX_DETAILS_BYTES} bytes when serialised`);
@@ -34,4 +40,31 @@ export function assertValidTriggerRequest(request: TriggerRequest): string {
     throw new InvalidInputError("input.idempotencyKey", `must match ${IDEMPOTENCY_KEY_PATTERN.source}`);
   }
   return serialised;
+}
+
+/**
+ * Whether objects and arrays nest more than `maxDepth` levels in `value`, which is level 1 when it
+ * is one. Walked with an explicit stack, so no nesting can overflow the call stack, and abandoned
+ * at the first container found too deep (a cycle is, since it nests without end).
+ */
+export function isNestedDeeperThan(value: unknown, maxDepth: number): boolean {
+  if (!isContainer(value)) return false;
+  if (maxDepth < 1) return true;
+  const pending: object[] = [value];
+  const depths: number[] = [1];
+  while (pending.length > 0) {
+    const current = pending.pop() as object;
+    const depth = depths.pop() as number;
+    for (const child of Array.isArray(current) ? (current as unknown[]) : Object.values(current)) {
+      if (!isContainer(child)) continue;
+      if (depth === maxDepth) return true;
+      pending.push(child);
+      depths.push(depth + 1);
+    }
+  }
+  return false;
+}
+
+function isContainer(value: unknown): value is object {
+  return typeof value === "object" && value !== null;
 }

@@ -40,6 +40,11 @@ export class TodoEventService {
     private readonly isTaskOwnedBy: TaskOwnership,
   ) {}
 
+  /** How much the idempotency store holds now; bounded by its options. */
+  get idempotencyKeyUsage(): { readonly entries: number; readonly estimatedBytes: number } {
+    return { entries: this.idempotencyKeys.size, estimatedBytes: this.idempotencyKeys.estimatedBytes };
+  }
+
   async trigger(user: AuthenticatedUser, request: TriggerRequest, context: TriggerContext): Promise<TriggeredEvent> {
     const serialisedDetails = assertValidTriggerRequest(request);
     // The seed never checked this: an event may only name one of the caller's own todos.
@@ -51,6 +56,7 @@ export class TodoEventService {
       return { eventId, replayed: false };
     }
 
+    // The store keeps only a digest of this, however large the details.
     const fingerprint = `${request.taskId}\u0000${request.action}\u0000${serialisedDetails}`;
     const reservation = this.idempotencyKeys.reserve(user.id, key, fingerprint, randomUUID);
     switch (reservation.kind) {

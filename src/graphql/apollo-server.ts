@@ -6,24 +6,22 @@ import {
 import type { GraphQLSchema } from "graphql";
 import type { Logger } from "../logging/logger";
 import type { GraphQLContext } from "./context";
-import { formatGraphQLError, isExpectedError } from "./format-error";
-import { queryLimitRules } from "./limits/query-limits";
-import { rateLimitPlugin } from "./limits/rate-limit.plugin";
+import { admissionPlugin } from "./admission.plugin";
+import { ErrorCode } from "../error-codes";
 import { operationMetricsPlugin } from "./metrics.plugin";
 import type { Metrics } from "../metrics/metrics";
-import type { RateLimiter } from "./limits/rate-limiter";
+import type { RequestPolicy } from "./request-policy";
 
 export interface ApolloServerOptions {
   readonly schema: GraphQLSchema;
-  readonly introspection: boolean;
+  /** Everything a request must pass; the WebSocket applies the same one. */
+  readonly policy: RequestPolicy;
   /** Serve Apollo Sandbox at GET /graphql; otherwise the production landing page. */
   readonly sandbox: boolean;
   /** Prefilled in Sandbox's Authorization header (only with the public development secret). */
   readonly sandboxToken?: string;
   readonly logger: Logger;
   readonly metrics?: Metrics;
-  /** Omitted: no rate limiting. */
-  readonly rateLimiter?: RateLimiter;
   readonly extraPlugins?: ApolloServerPlugin<GraphQLContext>[];
 }
 
@@ -43,21 +41,22 @@ query Me {
 export function createApolloServer(options: ApolloServerOptions): ApolloServer<GraphQLContext> {
   return new ApolloServer<GraphQLContext>({
     schema: options.schema,
-    introspection: options.introspection,
-    // Field suggestions would leak the schema that disabled introspection hides.
-    hideSchemaDetailsFromClientErrors: !options.introspection,
+    // The policy's own validation rule refuses introspection when it is off, on both transports.
+    introspection: true,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     // main.ts owns shutdown (ordering, deadline, exit code); Apollo must not race it.
     stopOnTerminationSignals: false,
-    formatError: formatGraphQLError,
-    validationRules: queryLimitRules(),
+    parseOptions: options.policy.parseOptions,
+    validationRules: [...options.policy.validationRules],
+    validationOptions: { maxErrors: options.policy.maxValidationErrors },
+    formatError: options.policy.formatError,
     // Batched HTTP requests stay off (Apollo's default): one operation per request, one rate-limit charge.
     allowBatchedHttpRequests: false,
     plugins: [
       landingPage(options),
-      errorLoggingPlugin(options.logger),
-      ...(options.rateLimiter === undefined ? [] : [rateLimitPlugin(options.rateLimiter)]),
+      errorLoggingPlugin(options.logger, options.policy),
+      admissionPlugin(options.policy),
       ...(options.metrics === undefined ? [] : [operationMetricsPlugin(options.metrics)]),
       ...(options.extraPlugins ?? []),
     ],
@@ -75,15 +74,18 @@ function landingPage(options: ApolloServerOptions): ApolloServerPlugin {
   });
 }
 
-/** Logs unexpected errors with the request id, since the client only sees a masked message. */
-function errorLoggingPlugin(logger: Logger): ApolloServerPlugin<GraphQLContext> {
+/**
+ * Logs our own faults with the request id, since the client only sees a masked message. An error is
+ * ours exactly when the policy's formatter masks it; a client's mistake is not logged as an error.
+ */
+function errorLoggingPlugin(logger: Logger, policy: RequestPolicy): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
         async didEncounterErrors({ errors, contextValue, operationName }) {
           const log = contextValue?.log ?? logger;
           for (const error of errors) {
-            if (!isExpectedError(error))
+            if (policy.formatError(error.toJSON(), error).extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR)
               log.error({ err: error.originalError ?? error, operationName }, "unexpected GraphQL error");
           }
         },

@@ -22,6 +22,8 @@ export interface GraphQLContext {
   readonly log: Logger;
   readonly services: Services;
   readonly traceparent?: string;
+  /** The peer's address (HTTP); charged for anonymous operations. */
+  readonly clientAddress?: string;
 }
 
 /** Narrows the user for resolvers behind `@Authorized()`. */

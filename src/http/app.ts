@@ -7,13 +7,14 @@ import type { GraphQLContext } from "../graphql/context";
 import type { ContextFactory } from "../graphql/context-factory";
 import type { Logger } from "../logging/logger";
 import type { Metrics } from "../metrics/metrics";
+import { payloadTooLargeBody, refuseDeclaredBodiesOver } from "./body-limit";
 import { daprRoutes } from "./dapr-routes";
 import { healthRoutes, type HealthDependencies } from "./health";
 import { measureRequests, metricsRoute } from "./metrics-routes";
 import { assignRequestId, traceparentFor } from "./request-id";
 
 /** Comfortably above the largest legal request (details are capped at 16 KiB). */
-export const MAX_REQUEST_BODY = "64kb";
+export const MAX_REQUEST_BODY_BYTES = 64 * 1024;
 
 export interface ExpressAppDependencies {
   readonly apollo: ApolloServer<GraphQLContext>;
@@ -35,7 +36,8 @@ export function createExpressApp(deps: ExpressAppDependencies): Express {
   app.use(
     "/graphql",
     refuseWhileShuttingDown(deps.health.isAcceptingTraffic),
-    express.json({ limit: MAX_REQUEST_BODY }),
+    refuseDeclaredBodiesOver(MAX_REQUEST_BODY_BYTES, "Request body"),
+    express.json({ limit: MAX_REQUEST_BODY_BYTES }),
     markBodyAsRead,
     expressMiddleware(deps.apollo, {
       context: async ({ req, res }) =>
@@ -43,6 +45,7 @@ export function createExpressApp(deps: ExpressAppDependencies): Express {
           requestId: res.locals.requestId as string,
           authorization: req.get("authorization"),
           traceparent: traceparentFor(req.get("traceparent")),
+          clientAddress: req.socket.remoteAddress,
         }),
     }),
   );
@@ -85,7 +88,7 @@ const notFound: RequestHandler = (_req, res) => {
 function jsonErrors(logger: Logger): ErrorRequestHandler {
   return (error: { type?: string; status?: number }, _req, res, _next) => {
     if (error.type === "entity.too.large") {
-      res.status(413).json(errorBody(`Request body exceeds ${MAX_REQUEST_BODY}`, "PAYLOAD_TOO_LARGE"));
+      res.status(413).json(payloadTooLargeBody(MAX_REQUEST_BODY_BYTES, "Request body"));
       return;
     }
     if (error.type === "entity.parse.failed") {

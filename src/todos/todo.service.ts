@@ -25,6 +25,11 @@ import type { TodoRepository } from "./todo.repository";
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
+/**
+ * As long as a title may be. A much longer one finds nothing a person would type, and SQLite
+ * refuses long LIKE patterns ("pattern too complex"), which must not surface as a server error.
+ */
+export const MAX_SEARCH_LENGTH = 200;
 
 export interface TodoServiceDependencies {
   readonly db: Kysely<DatabaseSchema>;
@@ -110,9 +115,10 @@ export class TodoService {
 
   async list(user: AuthenticatedUser, request: TodoPageRequest): Promise<Page<Todo>> {
     const limit = pageSize(request.first);
+    const search = searchText(request.search);
     const rows = await this.deps.todos.list(this.deps.db, user.id, {
       completed: request.completed ?? undefined,
-      search: request.search?.trim() || undefined,
+      search,
       beforeId: request.afterId,
       limit: limit + 1,
     });
@@ -206,4 +212,13 @@ function pageSize(first: number | null | undefined): number {
     throw new InvalidInputError("first", `must be between 1 and ${MAX_PAGE_SIZE}`);
   }
   return first;
+}
+
+function searchText(search: string | null | undefined): string | undefined {
+  const trimmed = search?.trim();
+  if (trimmed === undefined || trimmed === "") return undefined;
+  if (trimmed.length > MAX_SEARCH_LENGTH) {
+    throw new InvalidInputError("filter.search", `must be at most ${MAX_SEARCH_LENGTH} characters`);
+  }
+  return trimmed;
 }

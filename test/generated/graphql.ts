@@ -187,7 +187,7 @@ export type TodoEventEdge = {
 export type TodoEventInput = {
   /** Event name, matching ^[a-z][a-z0-9_.-]{0,63}$ (e.g. task_created). */
   action: Scalars['String']['input'];
-  /** Free-form JSON object, at most 16 KiB serialised. */
+  /** Free-form JSON object, at most 16 KiB serialised and nested at most 32 levels. */
   details?: InputMaybe<Scalars['JSONObject']['input']>;
   /** Makes retries safe: the same key from the same user returns the same eventId for 24 hours. */
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
@@ -200,7 +200,7 @@ export type TodoEventStatus =
 
 export type TodoFilter = {
   completed?: InputMaybe<Scalars['Boolean']['input']>;
-  /** Case-insensitive text in the title or description. */
+  /** Case-insensitive text in the title or description, at most 200 characters. */
   search?: InputMaybe<Scalars['String']['input']>;
 };
 

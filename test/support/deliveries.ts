@@ -1,8 +1,11 @@
 /** Builds what the Dapr sidecar POSTs to the delivery route, and a subscription client. */
 import { randomUUID } from "node:crypto";
+import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import { createTodoEvent, type TodoEvent } from "../../src/events/todo-event";
+import { MAX_DETAILS_BYTES } from "../../src/events/todo-event-rules";
+import { DELIVERY_PATH } from "../../src/http/dapr-routes";
 
 export function cloudEventFor(event: TodoEvent): Record<string, unknown> {
   return {
@@ -20,6 +23,19 @@ export function cloudEventFor(event: TodoEvent): Record<string, unknown> {
 
 export function eventFor(userId: string, taskId = 1, action = "task_created"): TodoEvent {
   return createTodoEvent({ eventId: randomUUID(), action, taskId, userId, details: { via: "test" } });
+}
+
+/**
+ * An event as large as the API ever publishes, and as hard to escape as possible: a 256-character
+ * user id of three-byte characters, and details of exactly MAX_DETAILS_BYTES that are nearly all
+ * quotes, so carrying the event as JSON text doubles it.
+ */
+export function largestLegalEventFor(taskId = 1): TodoEvent {
+  const prefix = JSON.stringify({ quotes: "" }).length;
+  const quotes = '"'.repeat(Math.floor((MAX_DETAILS_BYTES - prefix) / 2));
+  const details = { quotes };
+  if (Buffer.byteLength(JSON.stringify(details)) > MAX_DETAILS_BYTES) throw new Error("details over the limit");
+  return createTodoEvent({ eventId: randomUUID(), action: "task_created", taskId, userId: "€".repeat(256), details });
 }
 
 /** What daprd POSTs when the subscription has bulkSubscribe on: entries with ids, each a CloudEvent. */
@@ -50,6 +66,89 @@ export async function deliver(
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
   return { status: response.status, body: await response.json() };
+}
+
+export interface RawAnswer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: unknown;
+}
+
+/**
+ * POSTs to the delivery route declaring a body of `declaredBytes` but sending none of it. Only a
+ * server that decides without reading the body answers; one that waits for it never does.
+ */
+export function deliverHeadersOnly(
+  origin: string,
+  declaredBytes: number,
+  headers: Record<string, string> = {},
+): Promise<RawAnswer> {
+  return postHeadersOnly(origin, DELIVERY_PATH, declaredBytes, headers);
+}
+
+/** Sends only the headers of a POST to `path` that declares `declaredBytes` of body, and waits for the answer. */
+export function postHeadersOnly(
+  origin: string,
+  path: string,
+  declaredBytes: number,
+  headers: Record<string, string> = {},
+): Promise<RawAnswer> {
+  return rawPost(`${origin}${path}`, { "content-length": String(declaredBytes), ...headers }, (request) =>
+    request.flushHeaders(),
+  );
+}
+
+/** POSTs `bodyBytes` of JSON-looking text to the delivery route in chunks, without a Content-Length. */
+export function deliverStreamed(
+  origin: string,
+  bodyBytes: number,
+  headers: Record<string, string> = {},
+): Promise<RawAnswer> {
+  return rawPost(`${origin}${DELIVERY_PATH}`, headers, (request) => {
+    const chunk = Buffer.alloc(64 * 1024, " ");
+    let sent = 0;
+    const writeMore = (): void => {
+      while (sent < bodyBytes) {
+        const piece = chunk.subarray(0, Math.min(chunk.length, bodyBytes - sent));
+        sent += piece.length;
+        if (!request.write(piece)) {
+          request.once("drain", writeMore);
+          return;
+        }
+      }
+      request.end();
+    };
+    writeMore();
+  });
+}
+
+function rawPost(
+  url: string,
+  headers: Record<string, string>,
+  send: (request: ReturnType<typeof httpRequest>) => void,
+): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, {
+      method: "POST",
+      headers: { "content-type": "application/cloudevents+json", ...headers },
+    });
+    let answered = false;
+    request.on("response", (response) => {
+      answered = true;
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: JSON.parse(text) as unknown });
+        request.destroy();
+      });
+    });
+    // Once answered, the connection is ours to drop (and the server's to close).
+    request.on("error", (error) => {
+      if (!answered) reject(error);
+    });
+    send(request);
+  });
 }
 
 export interface Closed {

@@ -11,6 +11,7 @@ import type { OutboxRelay } from "../../src/events/outbox-relay";
 import { createApolloServer } from "../../src/graphql/apollo-server";
 import type { Services } from "../../src/graphql/context";
 import { createContextFactory } from "../../src/graphql/context-factory";
+import { createRequestPolicy } from "../../src/graphql/request-policy";
 import { buildGraphQLSchema } from "../../src/graphql/schema";
 import { testConfig } from "./config";
 import { openTestDatabase, type TestDatabase } from "./databases";
@@ -50,19 +51,21 @@ export async function createGraphQLHarness(
   const config = testConfig();
   const publisher = options.publisher ?? new InMemoryEventPublisher();
   const database = options.database ?? (await openTestDatabase("sqlite"));
-  const { services, relay } = createServices({ database, publisher, logger: silentLogger });
-  const server = createApolloServer({
-    schema: await schema,
-    introspection: true,
-    sandbox: false,
+  const { services, relay } = createServices({
+    database,
+    publisher,
     logger: silentLogger,
+    idempotency: config.idempotency,
   });
-  await server.start();
-  const createContext = createContextFactory({
+  // The production policy without a rate limit: resolver tests run many operations per user.
+  const policy = createRequestPolicy({
     verifyAccessToken: createAccessTokenVerifier(config.jwt),
-    services,
-    logger: silentLogger,
+    documentLimits: config.documentLimits,
+    introspection: true,
   });
+  const server = createApolloServer({ schema: await schema, policy, sandbox: false, logger: silentLogger });
+  await server.start();
+  const createContext = createContextFactory({ policy, services, logger: silentLogger });
 
   return {
     publisher,
@@ -78,7 +81,7 @@ export async function createGraphQLHarness(
       await database.dispose();
     },
     async execute(document, variables, userId) {
-      const contextValue = createContext({
+      const contextValue = await createContext({
         requestId: "test-request",
         authorization: userId === null ? undefined : `Bearer ${tokenFor(userId)}`,
       });

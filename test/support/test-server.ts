@@ -3,6 +3,7 @@ import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print, type GraphQLFormattedError } from "graphql";
 import { startApplication, type RunningApplication } from "../../src/application";
 import type { Database } from "../../src/db/database";
+import type { Logger } from "../../src/logging/logger";
 import type { SidecarStatus } from "../../src/events/dapr-sidecar-probe";
 import { testConfig } from "./config";
 import { InMemoryEventPublisher } from "./in-memory-event-publisher";
@@ -24,6 +25,8 @@ export interface TestServerOptions {
   /** Defaults to a private in-memory SQLite database. */
   readonly database?: Database;
   readonly publisher?: InMemoryEventPublisher;
+  /** Defaults to a silent logger; tests that assert on log lines pass a recording one. */
+  readonly logger?: Logger;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -32,7 +35,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     publisher,
     database: options.database,
     relay: { pollIntervalMs: 20, backoff: { baseMs: 10, maxMs: 100 } },
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     host: "127.0.0.1",
     probeSidecar: async () => options.sidecar ?? "unreachable",
   });

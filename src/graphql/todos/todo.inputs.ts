@@ -1,5 +1,6 @@
 import { Field, InputType } from "type-graphql";
 import type { Priority } from "../../todos/todo";
+import { MAX_SEARCH_LENGTH } from "../../todos/todo.service";
 import { PriorityEnum } from "./todo.type";
 
 @InputType()
@@ -46,6 +47,9 @@ export class TodoFilter {
   @Field(() => Boolean, { nullable: true })
   completed?: boolean | null;
 
-  @Field(() => String, { nullable: true, description: "Case-insensitive text in the title or description." })
+  @Field(() => String, {
+    nullable: true,
+    description: `Case-insensitive text in the title or description, at most ${MAX_SEARCH_LENGTH} characters.`,
+  })
   search?: string | null;
 }

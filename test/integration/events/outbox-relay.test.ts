@@ -6,6 +6,7 @@ import { PostgresAdvisoryLeadership } from "../../../src/events/relay-leadership
 import type { Services } from "../../../src/graphql/context";
 import { DIALECTS, openTestDatabase, type TestDatabase } from "../../support/databases";
 import { InMemoryEventPublisher, publishedOrderByUser } from "../../support/in-memory-event-publisher";
+import { testConfig } from "../../support/config";
 import { silentLogger } from "../../support/logger";
 
 const users = ["alice", "bob", "carol"].map((id) => ({ id }));
@@ -40,6 +41,7 @@ describe.each(DIALECTS)("OutboxRelay on %s", (dialect) => {
       database,
       publisher,
       logger: silentLogger,
+      idempotency: testConfig().idempotency,
       relay: { pollIntervalMs: 10, backoff: fastBackoff },
     }));
   });
@@ -87,6 +89,7 @@ describe.each(DIALECTS)("OutboxRelay on %s", (dialect) => {
       database,
       publisher,
       logger: silentLogger,
+      idempotency: testConfig().idempotency,
       relay: { pollIntervalMs: 10, backoff: fastBackoff, maxBulkEntries: 2 },
     });
     await mutateForEveryone(1);
@@ -175,7 +178,12 @@ describe("two relays on one PostgreSQL database", () => {
 
   it("never reorder a user's events nor publish one twice under concurrent mutations", async () => {
     const publisher = new InMemoryEventPublisher();
-    const { services } = createServices({ database, publisher, logger: silentLogger });
+    const { services } = createServices({
+      database,
+      publisher,
+      logger: silentLogger,
+      idempotency: testConfig().idempotency,
+    });
     const outbox = new OutboxRepository("postgres");
     const relayOn = (leadershipPool = database.pool!) =>
       new OutboxRelay({

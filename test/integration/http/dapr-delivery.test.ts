@@ -1,3 +1,4 @@
+import { MAX_DETAILS_DEPTH } from "../../../src/events/todo-event-rules";
 import {
   bulkDeliveryOf,
   cloudEventFor,
@@ -7,6 +8,7 @@ import {
   subscriptionClient,
   waitFor,
 } from "../../support/deliveries";
+import { nestedObjects } from "../../support/nested-json";
 import { startTestServer, type TestServer } from "../../support/test-server";
 import { tokenFor } from "../../support/tokens";
 
@@ -51,6 +53,10 @@ describe("the Dapr delivery route", () => {
     ["a body without data", { specversion: "1.0", id: "x" }],
     ["an event without user_id", { ...cloudEventFor(eventFor("alice")), data: { action: "task_created", task_id: 1 } }],
     ["an event with a bad action", cloudEventFor({ ...eventFor("alice"), action: "DROP TABLE" })],
+    [
+      `an event whose details nest ${MAX_DETAILS_DEPTH + 1} levels deep`,
+      cloudEventFor({ ...eventFor("alice"), details: nestedObjects(MAX_DETAILS_DEPTH + 1) }),
+    ],
     ["a body that is not JSON", "{ nope"],
   ])("answers DROP for %s, so Dapr dead-letters it", async (_case, body) => {
     expect(await deliver(server.origin, body, withToken)).toEqual({ status: 200, body: { status: "DROP" } });

@@ -1,3 +1,4 @@
+import { postHeadersOnly } from "../../support/deliveries";
 import { MeDocument, TriggerTodoEventDocument } from "../../generated/graphql";
 import { createTodoAs, postGraphQL, startTestServer, type TestServer } from "../../support/test-server";
 import { hsToken, nowSeconds, tokenFor } from "../../support/tokens";
@@ -120,6 +121,20 @@ describe("GraphQL over HTTP", () => {
       expect(response.status).toBe(413);
       const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
       expect(body.errors[0].extensions.code).toBe("PAYLOAD_TOO_LARGE");
+    });
+
+    it("answers 413 to a body declared over the limit before reading it, and closes the connection", async () => {
+      const answer = await postHeadersOnly(server.origin, "/graphql", 1024 * 1024 * 1024, {
+        "content-type": "application/json",
+      });
+
+      expect(answer.status).toBe(413);
+      expect(answer.headers.connection).toBe("close");
+      expect(answer.body).toEqual({
+        errors: [
+          { message: "Request body exceeds the limit of 65536 bytes", extensions: { code: "PAYLOAD_TOO_LARGE" } },
+        ],
+      });
     });
 
     it("answers 400 with a JSON error for malformed JSON, without a stack trace", async () => {

@@ -1,8 +1,10 @@
 /** TodoService against real SQLite and PostgreSQL: rules, isolation and the outbox written with each change. */
 import { createServices } from "../../../src/application";
 import type { Services } from "../../../src/graphql/context";
+import { MAX_SEARCH_LENGTH } from "../../../src/todos/todo.service";
 import { DIALECTS, openTestDatabase, type TestDatabase } from "../../support/databases";
 import { InMemoryEventPublisher } from "../../support/in-memory-event-publisher";
+import { testConfig } from "../../support/config";
 import { silentLogger } from "../../support/logger";
 
 const alice = { id: "alice" };
@@ -14,7 +16,12 @@ describe.each(DIALECTS)("TodoService on %s", (dialect) => {
 
   beforeEach(async () => {
     database = await openTestDatabase(dialect);
-    ({ services } = createServices({ database, publisher: new InMemoryEventPublisher(), logger: silentLogger }));
+    ({ services } = createServices({
+      database,
+      publisher: new InMemoryEventPublisher(),
+      logger: silentLogger,
+      idempotency: testConfig().idempotency,
+    }));
   });
   afterEach(() => database.dispose());
 
@@ -218,6 +225,23 @@ describe.each(DIALECTS)("TodoService on %s", (dialect) => {
         "Beta 100%",
       ]);
       expect((await services.todos.list(alice, { search: "_" })).items.map((todo) => todo.title)).toEqual(["delta_x"]);
+    });
+
+    it(`finds a todo by a search of ${MAX_SEARCH_LENGTH} characters`, async () => {
+      const title = "t".repeat(MAX_SEARCH_LENGTH);
+      await services.todos.create(alice, { title });
+
+      expect((await services.todos.list(alice, { search: title })).items.map((todo) => todo.title)).toEqual([title]);
+    });
+
+    it.each([
+      ["one character too long", MAX_SEARCH_LENGTH + 1],
+      ["30 000 characters long", 30_000],
+    ])("refuses a search %s as bad input naming filter.search", async (_case, length) => {
+      await expect(services.todos.list(alice, { search: "%".repeat(length) })).rejects.toMatchObject({
+        code: "BAD_USER_INPUT",
+        field: "filter.search",
+      });
     });
 
     it("refuses a page size outside 1..100", async () => {

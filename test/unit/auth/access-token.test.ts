@@ -29,9 +29,30 @@ describe("verifyAccessToken with HS256", () => {
     expect(reasonFor(verify, hsToken({ sub: "u", exp: nowSeconds() - 60 }, valid))).toBe("token expired");
   });
 
-  it("reports when the token expires, so long-lived connections can close then", () => {
+  it("reports when the token stops being accepted (exp plus the clock tolerance), so long-lived connections close then", () => {
     const exp = nowSeconds() + 120;
-    expect(verify(hsToken({ sub: "u", exp }, valid)).tokenExpiresAt).toBe(exp * 1000);
+    expect(verify(hsToken({ sub: "u", exp }, valid)).tokenExpiresAt).toBe(exp * 1000 + 5000);
+  });
+
+  it("rejects a token without an expiry by default", () => {
+    const token = jwt.sign({ sub: "u" }, TEST_JWT_SECRET, { algorithm: "HS256", ...valid });
+    expect(reasonFor(verify, token)).toBe("token has no expiry");
+  });
+
+  it("accepts a token without an expiry when JWT_REQUIRE_EXP=false", () => {
+    const lenient = createAccessTokenVerifier(testConfig({ JWT_REQUIRE_EXP: "false" }).jwt);
+    const token = jwt.sign({ sub: "u" }, TEST_JWT_SECRET, { algorithm: "HS256" });
+    expect(lenient(token)).toEqual({ id: "u" });
+  });
+
+  it("rejects a token issued in the future beyond the clock tolerance", () => {
+    expect(reasonFor(verify, hsToken({ sub: "u", iat: nowSeconds() + 365 * 24 * 3600 }, valid))).toBe(
+      "token issued in the future",
+    );
+  });
+
+  it("accepts a token issued a little in the future, within the clock tolerance", () => {
+    expect(verify(hsToken({ sub: "u", iat: nowSeconds() + 2 }, valid))).toMatchObject({ id: "u" });
   });
 
   it("tolerates a few seconds of clock skew", () => {
