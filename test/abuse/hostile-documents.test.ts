@@ -64,9 +64,14 @@ describe.each<Transport>(["http", "websocket"])("hostile documents over %s", (tr
     lab = new HostileDocumentLab(transport);
     await lab.start();
   }, 30_000);
+  const figures: string[] = [];
   // A case that blocked the server, or made it close the socket, must not decide the next one.
   beforeEach(() => lab.recover(), 30_000);
-  afterAll(() => lab.stop());
+  afterAll(async () => {
+    // The figures docs/security.md reports.
+    console.log(`[hostile documents over ${transport}] median answer / slowest /healthz, ms\n${figures.join("\n")}`);
+    await lab.stop();
+  });
 
   it("answers an ordinary query (the transport itself works)", async () => {
     const { answer } = await lab.send("{ me { id } }");
@@ -79,6 +84,8 @@ describe.each<Transport>(["http", "websocket"])("hostile documents over %s", (tr
     "refuses %s as over its limit, within 50 ms, while /healthz answers within 50 ms",
     async (_name, hostile) => {
       const measured = await lab.measure(hostile.query);
+      const limit = String(measured.answer.errors?.[0]?.extensions?.limit);
+      figures.push(`${hostile.name}: ${measured.answerMs.toFixed(1)} / ${measured.healthzMs.toFixed(1)} (${limit})`);
 
       expect(measured.answer.delivery).toBe(REFUSAL[transport]);
       expect(measured.answer.errors?.[0]?.extensions).toMatchObject({
