@@ -1,7 +1,8 @@
 /**
  * Composition root: wires configuration into adapters, services, GraphQL and
- * HTTP. Tests call `startApplication` with an in-memory publisher; `main.ts`
- * adds process concerns (signals, exit codes).
+ * HTTP, and nothing else. The only module that knows Dapr's adapters (besides
+ * main.ts, which adds process concerns: signals, exit codes). Tests call
+ * `startApplication` with an in-memory publisher.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -9,19 +10,12 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { createAccessTokenVerifier } from "./auth/access-token";
 import { signDevelopmentToken } from "./auth/development-token";
 import type { Config } from "./config/config";
-import { CoalescingEventPublisher } from "./events/coalescing-event-publisher";
-import { DaprEventPublisher } from "./events/dapr-event-publisher";
-import { createSidecarProbe, type SidecarStatus } from "./events/dapr-sidecar-probe";
+import { DaprEventPublisher } from "./events/dapr/dapr-event-publisher";
+import { createSidecarProbe, type SidecarStatus } from "./events/dapr/dapr-sidecar-probe";
 import { openDatabase, type Database } from "./db/database";
-import { EventHistoryService } from "./events/event-history.service";
 import type { EventPublisher } from "./events/event-publisher";
-import { IdempotencyKeys } from "./events/idempotency-keys";
-import { OutboxRelay, type OutboxRelayOptions } from "./events/outbox-relay";
-import { OutboxRepository } from "./events/outbox.repository";
-import { PostgresAdvisoryLeadership, soleRelay } from "./events/relay-leadership";
-import { TodoEventDelivery } from "./events/todo-event-delivery";
-import { TodoEventFeed } from "./events/todo-event-feed";
-import { TodoEventService } from "./events/todo-event.service";
+import type { OutboxRelay, OutboxRelayTuning } from "./events/log/outbox-relay";
+import { TodoEventDelivery } from "./events/delivery/todo-event-delivery";
 import { createApolloServer } from "./graphql/apollo-server";
 import type { Services } from "./graphql/context";
 import { createContextFactory } from "./graphql/context-factory";
@@ -31,19 +25,16 @@ import { buildGraphQLSchema } from "./graphql/schema";
 import { createExpressApp } from "./http/app";
 import { attachGraphQLWebSocket } from "./http/graphql-websocket";
 import { createLogger, type Logger } from "./logging/logger";
-import { MeteredEventPublisher } from "./events/metered-event-publisher";
 import { createMetrics, type Metrics } from "./metrics/metrics";
-import { TodoRepository } from "./todos/todo.repository";
-import { TodoService } from "./todos/todo.service";
+import { registerReadOnScrapeGauges } from "./metrics/read-on-scrape-gauges";
+import { createServices } from "./services";
 
 export interface ApplicationOverrides {
   readonly logger?: Logger;
   /** An already open database (tests share one); otherwise DATABASE_URL is opened and closed here. */
   readonly database?: Database;
-  /** Relay tuning (tests shorten the backoff). */
-  readonly relay?: Partial<
-    Pick<OutboxRelayOptions, "pollIntervalMs" | "backoff" | "standbyIntervalMs" | "maxBulkEntries">
-  >;
+  /** Relay timings instead of the configured ones (tests shorten the backoff). */
+  readonly relayTuning?: Partial<OutboxRelayTuning>;
   /** Replaces the Dapr publisher (tests use an in-memory one). */
   readonly publisher?: EventPublisher;
   readonly probeSidecar?: () => Promise<SidecarStatus>;
@@ -67,9 +58,13 @@ export async function startApplication(
   overrides: ApplicationOverrides = {},
 ): Promise<RunningApplication> {
   const logger = overrides.logger ?? createLogger(config);
-  const publisher =
-    overrides.publisher ??
-    new CoalescingEventPublisher(
+  const database = overrides.database ?? (await openDatabase(config.databaseUrl));
+  const metrics = createMetrics();
+  const { services, relay, backlog, publisher } = createServices({
+    config,
+    database,
+    publisher:
+      overrides.publisher ??
       new DaprEventPublisher({
         daprHost: config.dapr.host,
         daprHttpPort: config.dapr.httpPort,
@@ -79,21 +74,9 @@ export async function startApplication(
         publishTimeoutMs: config.dapr.publishTimeoutMs,
         logger,
       }),
-      config.dapr.publishBulkMaxEntries,
-    );
-  const database = overrides.database ?? (await openDatabase(config.databaseUrl));
-  const metrics = createMetrics();
-  const { services, relay } = createServices({
-    database,
-    publisher,
     logger,
     metrics,
-    idempotency: config.idempotency,
-    relay: overrides.relay ?? {
-      pollIntervalMs: config.outbox.pollIntervalMs,
-      backoff: { baseMs: config.outbox.retryBaseMs, maxMs: config.outbox.retryMaxMs },
-      maxBulkEntries: config.dapr.publishBulkMaxEntries,
-    },
+    relayTuning: overrides.relayTuning,
   });
 
   const httpServer = createServer();
@@ -139,14 +122,9 @@ export async function startApplication(
     logger,
     onAnswer: (status) => metrics.eventsDelivered.inc({ status }),
   });
-  metrics.onCollect(async () => {
-    // Unknown, not zero, when the database cannot be read: an empty outbox would hide the outage.
-    const backlog = await services.eventHistory.backlog().catch(() => undefined);
-    metrics.outboxPending.set(backlog === undefined ? Number.NaN : backlog.pending);
-    metrics.outboxOldestPendingSeconds.set(
-      backlog === undefined ? Number.NaN : (backlog.oldestPendingAgeMs ?? 0) / 1000,
-    );
-    metrics.activeSubscriptions.set(services.todoEventFeed.activeSubscriptions);
+  registerReadOnScrapeGauges(metrics, {
+    outboxBacklog: () => backlog.read(),
+    activeSubscriptions: () => services.todoEventFeed.activeSubscriptions,
   });
   const app = createExpressApp({
     apollo,
@@ -156,7 +134,7 @@ export async function startApplication(
       probeSidecar:
         overrides.probeSidecar ??
         createSidecarProbe({ daprHost: config.dapr.host, daprHttpPort: config.dapr.httpPort, timeoutMs: 1000 }),
-      outboxBacklog: () => services.eventHistory.backlog(),
+      outboxBacklog: () => backlog.read(),
       isAcceptingTraffic: () => acceptingTraffic,
     },
     logger,
@@ -195,46 +173,4 @@ export async function startApplication(
       if (overrides.database === undefined) await database.close();
     },
   };
-}
-
-export interface ServiceDependencies {
-  readonly database: Database;
-  readonly publisher: EventPublisher;
-  readonly logger: Logger;
-  /** When given, publishes are counted and timed per path (trigger, outbox). */
-  readonly metrics?: Metrics;
-  readonly relay?: ApplicationOverrides["relay"];
-  readonly idempotency: Config["idempotency"];
-}
-
-/** Services and the outbox relay over one database; shared by the server and by tests. */
-export function createServices(deps: ServiceDependencies): { services: Services; relay: OutboxRelay } {
-  const { db, dialect, pool } = deps.database;
-  const outbox = new OutboxRepository(dialect);
-  const metered = (via: "trigger" | "outbox"): EventPublisher =>
-    deps.metrics === undefined ? deps.publisher : new MeteredEventPublisher(deps.publisher, deps.metrics, via);
-  const relay = new OutboxRelay({
-    db,
-    outbox,
-    publisher: metered("outbox"),
-    leadership: dialect === "postgres" && pool !== undefined ? new PostgresAdvisoryLeadership(pool) : soleRelay,
-    logger: deps.logger,
-    ...deps.relay,
-  });
-  const todos = new TodoService({ db, todos: new TodoRepository(), outbox, onEventsWritten: () => relay.notify() });
-  const services: Services = {
-    todos,
-    todoEvents: new TodoEventService(
-      metered("trigger"),
-      new IdempotencyKeys({
-        ttlMs: deps.idempotency.windowMs,
-        maxEntries: deps.idempotency.maxKeys,
-        maxBytes: deps.idempotency.maxBytes,
-      }),
-      (userId, taskId) => todos.isOwnedBy(userId, taskId),
-    ),
-    eventHistory: new EventHistoryService(db, outbox),
-    todoEventFeed: new TodoEventFeed(),
-  };
-  return { services, relay };
 }

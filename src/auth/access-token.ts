@@ -5,6 +5,7 @@
 import { createPublicKey, createSecretKey, type KeyObject } from "node:crypto";
 import jwt from "jsonwebtoken";
 import type { JwtConfig } from "../config/config";
+import { MAX_USER_ID_LENGTH } from "../shared/user-id";
 
 export interface AuthenticatedUser {
   /** The verified subject; the only source of identity in the system. */
@@ -18,7 +19,6 @@ export interface AuthenticatedUser {
 
 /** Tokens beyond this size are refused before any parsing (typical JWTs are < 2 KiB). */
 export const MAX_TOKEN_LENGTH = 8192;
-const MAX_USER_ID_LENGTH = 256;
 
 export class AuthenticationFailure extends Error {
   constructor(readonly reason: string) {

@@ -8,7 +8,7 @@
  * requests) never has both in the same batch.
  */
 import type { EventPublisher, PublishItem, PublishOptions, PublishOutcome } from "./event-publisher";
-import type { TodoEvent } from "./todo-event";
+import type { TodoEventPayload } from "./todo-event";
 
 interface Waiting {
   readonly item: PublishItem;
@@ -24,12 +24,12 @@ export class CoalescingEventPublisher implements EventPublisher {
   constructor(
     private readonly inner: EventPublisher,
     /** Most events in one bulk publish; a fuller turn is split. */
-    private readonly maxEntries = 100,
+    private readonly maxEntries: number,
   ) {
     this.destination = inner.destination;
   }
 
-  publish(event: TodoEvent, options?: PublishOptions): Promise<PublishOutcome> {
+  publish(event: TodoEventPayload, options?: PublishOptions): Promise<PublishOutcome> {
     return new Promise((resolve) => {
       this.waiting.push({ item: options === undefined ? { event } : { event, options }, resolve });
       if (this.waiting.length >= this.maxEntries) this.flush();
@@ -66,7 +66,12 @@ export class CoalescingEventPublisher implements EventPublisher {
   private async send(batch: readonly Waiting[]): Promise<void> {
     let outcomes: PublishOutcome[];
     try {
-      outcomes = await this.inner.publishBatch(batch.map((waiting) => waiting.item));
+      // A turn with one publish stays a single publish: no batch of one to unpack on the other side.
+      const [only] = batch;
+      outcomes =
+        batch.length === 1 && only !== undefined
+          ? [await this.inner.publish(only.item.event, only.item.options)]
+          : await this.inner.publishBatch(batch.map((waiting) => waiting.item));
     } catch (error) {
       // EventPublisher implementations report failures as outcomes; a throw is a bug, but it
       // must still answer every caller rather than leave their requests hanging.

@@ -3,7 +3,7 @@
  * throw for a failed publish: they report a typed outcome, so callers decide
  * (the trigger mutation reports EVENT_PUBLISH_FAILED, the outbox relay retries).
  */
-import type { TodoEvent } from "./todo-event";
+import type { TodoEventPayload } from "./todo-event";
 
 export type PublishFailureReason =
   /** The sidecar did not answer within the configured timeout. */
@@ -22,14 +22,14 @@ export interface PublishOptions {
 }
 
 export interface PublishItem {
-  readonly event: TodoEvent;
+  readonly event: TodoEventPayload;
   readonly options?: PublishOptions;
 }
 
 export interface EventPublisher {
   /** Where events go; reported in logs. */
   readonly destination: { readonly pubsubName: string; readonly topic: string };
-  publish(event: TodoEvent, options?: PublishOptions): Promise<PublishOutcome>;
+  publish(event: TodoEventPayload, options?: PublishOptions): Promise<PublishOutcome>;
   /**
    * Publishes several events in one round trip where the transport allows it. The
    * outcomes line up with `items`; each item succeeds or fails on its own, and no order

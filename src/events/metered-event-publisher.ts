@@ -1,7 +1,7 @@
 /** Wraps an EventPublisher to count and time publishes, without the publisher knowing about metrics. */
 import type { Metrics } from "../metrics/metrics";
 import type { EventPublisher, PublishItem, PublishOptions, PublishOutcome } from "./event-publisher";
-import type { TodoEvent } from "./todo-event";
+import type { TodoEventPayload } from "./todo-event";
 
 /** Client-chosen trigger actions would make the label unbounded: they all count as "custom". */
 const KNOWN_ACTIONS = new Set(["task_created", "task_updated", "task_completed", "task_deleted"]);
@@ -19,7 +19,7 @@ export class MeteredEventPublisher implements EventPublisher {
     this.destination = inner.destination;
   }
 
-  async publish(event: TodoEvent, options?: PublishOptions): Promise<PublishOutcome> {
+  async publish(event: TodoEventPayload, options?: PublishOptions): Promise<PublishOutcome> {
     const started = performance.now();
     const outcome = await this.inner.publish(event, options);
     this.record(event, outcome, started);
@@ -37,7 +37,7 @@ export class MeteredEventPublisher implements EventPublisher {
     return outcomes;
   }
 
-  private record(event: TodoEvent, outcome: PublishOutcome, startedMs: number): void {
+  private record(event: TodoEventPayload, outcome: PublishOutcome, startedMs: number): void {
     const seconds = (performance.now() - startedMs) / 1000;
     this.metrics.publishDuration.observe({ outcome: outcome.ok ? "ok" : outcome.reason }, seconds);
     const action = actionLabel(event.action);

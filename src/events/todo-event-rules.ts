@@ -1,12 +1,12 @@
 /** Rules for client-triggered events; each violation names its field. */
 import { InvalidInputError } from "../app-error";
+import { assertValidIdempotencyKey } from "../shared/idempotency-key";
 import type { JsonObject } from "./todo-event";
 
 export const ACTION_PATTERN = /^[a-z][a-z0-9_.-]{0,63}$/;
 export const MAX_DETAILS_BYTES = 16 * 1024;
 /** `details` itself is level 1; every object or array inside it adds one. */
 export const MAX_DETAILS_DEPTH = 32;
-export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export interface TriggerRequest {
   readonly taskId: number;
@@ -35,10 +35,7 @@ export function assertValidTriggerRequest(request: TriggerRequest): string {
   if (Buffer.byteLength(serialised, "utf8") > MAX_DETAILS_BYTES) {
     throw new InvalidInputError("input.details", `must be at most ${MAX_DETAILS_BYTES} bytes when serialised`);
   }
-  const key = request.idempotencyKey;
-  if (key !== undefined && key !== null && !IDEMPOTENCY_KEY_PATTERN.test(key)) {
-    throw new InvalidInputError("input.idempotencyKey", `must match ${IDEMPOTENCY_KEY_PATTERN.source}`);
-  }
+  assertValidIdempotencyKey(request.idempotencyKey, "input.idempotencyKey");
   return serialised;
 }
 

@@ -9,7 +9,7 @@ export const EVENT_SCHEMA_VERSION = 1;
 
 export type JsonObject = { [key: string]: unknown };
 
-export interface TodoEvent {
+export interface TodoEventPayload {
   readonly event_id: string;
   readonly action: string;
   readonly task_id: number;
@@ -30,7 +30,7 @@ export interface NewTodoEvent {
   readonly occurredAt?: Date;
 }
 
-export function createTodoEvent(input: NewTodoEvent): TodoEvent {
+export function createTodoEvent(input: NewTodoEvent): TodoEventPayload {
   return {
     event_id: input.eventId ?? randomUUID(),
     action: input.action,
@@ -47,7 +47,7 @@ export function createTodoEvent(input: NewTodoEvent): TodoEvent {
  * `partitionKey` the record key (per-user order), `cloudevent.*` override the
  * envelope Dapr wraps around the payload.
  */
-export function publishMetadataFor(event: TodoEvent, traceparent?: string): Record<string, string> {
+export function publishMetadataFor(event: TodoEventPayload, traceparent?: string): Record<string, string> {
   return {
     user_id: event.user_id,
     partitionKey: event.user_id,

@@ -1,14 +1,14 @@
 import type { AuthenticatedUser } from "../auth/access-token";
-import type { EventHistoryService } from "../events/event-history.service";
-import type { TodoEventFeed } from "../events/todo-event-feed";
-import type { TodoEventService } from "../events/todo-event.service";
+import type { EventHistoryService } from "../events/log/event-history.service";
+import type { TodoEventFeed } from "../events/delivery/todo-event-feed";
+import type { TriggerService } from "../events/trigger/trigger.service";
 import type { Logger } from "../logging/logger";
 import type { TodoService } from "../todos/todo.service";
 
 /** What resolvers may use; tests build one with in-memory parts. */
 export interface Services {
   readonly todos: TodoService;
-  readonly todoEvents: TodoEventService;
+  readonly triggers: TriggerService;
   readonly eventHistory: EventHistoryService;
   /** Live events for subscriptions, fed by the Dapr delivery route. */
   readonly todoEventFeed: TodoEventFeed;

@@ -1,6 +1,7 @@
 /** Relay-style cursors: opaque to clients, an id underneath. */
-import { Field, ObjectType } from "type-graphql";
+import { Field, ObjectType, type ClassType } from "type-graphql";
 import { InvalidInputError } from "../app-error";
+import type { Page } from "../shared/page";
 
 @ObjectType()
 export class PageInfo {
@@ -25,4 +26,53 @@ export function decodeCursor(kind: string, cursor: string | null | undefined): n
 
 export function pageInfo(kind: string, ids: readonly number[], hasNextPage: boolean): PageInfo {
   return { hasNextPage, endCursor: ids.length === 0 ? null : encodeCursor(kind, ids[ids.length - 1]) };
+}
+
+export interface Edge<TNode> {
+  cursor: string;
+  node: TNode;
+}
+
+export interface Connection<TNode> {
+  edges: Edge<TNode>[];
+  pageInfo: PageInfo;
+}
+
+/** The `<Name>Edge` and `<Name>Connection` object types of one node type. */
+export function connectionTypes<TNode extends object>(
+  nodeType: ClassType<TNode>,
+  name: string,
+): ClassType<Connection<TNode>> {
+  @ObjectType(`${name}Edge`)
+  class EdgeType implements Edge<TNode> {
+    @Field(() => String)
+    cursor!: string;
+
+    @Field(() => nodeType)
+    node!: TNode;
+  }
+
+  @ObjectType(`${name}Connection`)
+  class ConnectionType implements Connection<TNode> {
+    @Field(() => [EdgeType])
+    edges!: EdgeType[];
+
+    @Field(() => PageInfo)
+    pageInfo!: PageInfo;
+  }
+  return ConnectionType;
+}
+
+/** A page of items as a connection whose cursors are the items' ids. */
+export function connectionOf<TItem, TNode>(
+  kind: string,
+  page: Page<TItem>,
+  idOf: (item: TItem) => number,
+  nodeOf: (item: TItem) => TNode,
+): Connection<TNode> {
+  const ids = page.items.map(idOf);
+  return {
+    edges: page.items.map((item, index) => ({ cursor: encodeCursor(kind, ids[index]), node: nodeOf(item) })),
+    pageInfo: pageInfo(kind, ids, page.hasNextPage),
+  };
 }

@@ -1,6 +1,6 @@
 /** The Express 5 application: health, metrics, Dapr delivery, GraphQL at /graphql, and JSON errors without internals. */
 import type { ApolloServer } from "@apollo/server";
-import type { TodoEventDelivery } from "../events/todo-event-delivery";
+import type { TodoEventDelivery } from "../events/delivery/todo-event-delivery";
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
 import type { GraphQLContext } from "../graphql/context";

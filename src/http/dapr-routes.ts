@@ -1,6 +1,7 @@
 /** Routes the Dapr sidecar calls on the app: subscription discovery and event delivery. */
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from "express";
-import type { DeliveryStatus, TodoEventDelivery } from "../events/todo-event-delivery";
+import type { DeliveryStatus, TodoEventDelivery } from "../events/delivery/todo-event-delivery";
+import { parseJsonOrUndefined } from "../shared/json";
 import { payloadTooLargeBody, refuseDeclaredBodiesOver } from "./body-limit";
 
 export const DELIVERY_PATH = "/dapr/todo-events";
@@ -92,14 +93,6 @@ function bulkEntriesOf(body: unknown): BulkEntry[] | undefined {
 
 function answerEntry(delivery: TodoEventDelivery, entry: BulkEntry): { entryId: string; status: DeliveryStatus } {
   // A CloudEvent given as JSON text is read; anything else (a raw payload arrives base64-encoded) is malformed.
-  const event = typeof entry.event === "string" ? parseOrUndefined(entry.event) : entry.event;
+  const event = typeof entry.event === "string" ? parseJsonOrUndefined(entry.event) : entry.event;
   return { entryId: entry.entryId, status: delivery.receive(event) };
-}
-
-function parseOrUndefined(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

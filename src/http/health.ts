@@ -1,6 +1,6 @@
 import { Router } from "express";
-import type { SidecarStatus } from "../events/dapr-sidecar-probe";
-import type { OutboxBacklog } from "../events/outbox.repository";
+import type { SidecarStatus } from "../events/dapr/dapr-sidecar-probe";
+import type { OutboxBacklog } from "../events/log/outbox.repository";
 
 export interface HealthDependencies {
   readonly probeSidecar: () => Promise<SidecarStatus>;

@@ -9,9 +9,10 @@ import { InvalidInputError, NotFoundError } from "../app-error";
 import type { AuthenticatedUser } from "../auth/access-token";
 import { isUniqueViolation } from "../db/errors";
 import type { DatabaseSchema } from "../db/schema";
-import type { OutboxRepository } from "../events/outbox.repository";
+import { assertValidIdempotencyKey } from "../shared/idempotency-key";
+import { pageSizeOf, type Page } from "../shared/page";
+import type { EventLog } from "../events/log/event-log";
 import { createTodoEvent, type JsonObject } from "../events/todo-event";
-import { IDEMPOTENCY_KEY_PATTERN } from "../events/todo-event-rules";
 import {
   assertValidDueAt,
   normaliseDescription,
@@ -23,8 +24,6 @@ import {
 import { changedDetails, createdDetails } from "./todo-event-details";
 import type { TodoRepository } from "./todo.repository";
 
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
 /**
  * As long as a title may be. A much longer one finds nothing a person would type, and SQLite
  * refuses long LIKE patterns ("pattern too complex"), which must not surface as a server error.
@@ -34,7 +33,7 @@ export const MAX_SEARCH_LENGTH = 200;
 export interface TodoServiceDependencies {
   readonly db: Kysely<DatabaseSchema>;
   readonly todos: TodoRepository;
-  readonly outbox: OutboxRepository;
+  readonly events: EventLog;
   /** Called after a commit that wrote outbox rows, so the relay need not wait for its next poll. */
   readonly onEventsWritten: () => void;
   readonly now?: () => Date;
@@ -49,11 +48,6 @@ export interface TodoPageRequest {
   readonly search?: string | null;
   readonly first?: number | null;
   readonly afterId?: number;
-}
-
-export interface Page<T> {
-  readonly items: T[];
-  readonly hasNextPage: boolean;
 }
 
 export class TodoService {
@@ -72,9 +66,7 @@ export class TodoService {
     const description = normaliseDescription(input.description, "input.description");
     assertValidDueAt(input.dueAt, "input.dueAt");
     const key = input.idempotencyKey ?? null;
-    if (key !== null && !IDEMPOTENCY_KEY_PATTERN.test(key)) {
-      throw new InvalidInputError("input.idempotencyKey", `must match ${IDEMPOTENCY_KEY_PATTERN.source}`);
-    }
+    assertValidIdempotencyKey(key, "input.idempotencyKey");
     if (key !== null) {
       const earlier = await this.deps.todos.findByIdempotencyKey(this.deps.db, user.id, key);
       if (earlier !== undefined) return earlier;
@@ -82,7 +74,7 @@ export class TodoService {
 
     try {
       const todo = await this.deps.db.transaction().execute(async (trx) => {
-        await this.deps.outbox.lockUser(trx, user.id);
+        await this.deps.events.serialiseUserWrites(trx, user.id);
         const created = await this.deps.todos.insert(trx, {
           userId: user.id,
           title,
@@ -114,7 +106,7 @@ export class TodoService {
   }
 
   async list(user: AuthenticatedUser, request: TodoPageRequest): Promise<Page<Todo>> {
-    const limit = pageSize(request.first);
+    const limit = pageSizeOf(request.first);
     const search = searchText(request.search);
     const rows = await this.deps.todos.list(this.deps.db, user.id, {
       completed: request.completed ?? undefined,
@@ -157,7 +149,7 @@ export class TodoService {
 
   async delete(user: AuthenticatedUser, id: number, context: MutationContext = {}): Promise<Todo> {
     const deleted = await this.deps.db.transaction().execute(async (trx) => {
-      await this.deps.outbox.lockUser(trx, user.id);
+      await this.deps.events.serialiseUserWrites(trx, user.id);
       const todo = await this.deps.todos.find(trx, user.id, id);
       if (todo === undefined || !(await this.deps.todos.delete(trx, user.id, id))) throw new NotFoundError("Todo");
       await this.recordEvent(trx, user, "task_deleted", todo, { title: todo.title }, context);
@@ -177,7 +169,7 @@ export class TodoService {
     let wroteEvent = false;
     const todo = await this.deps.db.transaction().execute(async (trx) => {
       // The user lock also makes read-modify-write safe: no concurrent change of this user's todos.
-      await this.deps.outbox.lockUser(trx, user.id);
+      await this.deps.events.serialiseUserWrites(trx, user.id);
       const before = await this.deps.todos.find(trx, user.id, id);
       if (before === undefined) throw new NotFoundError("Todo");
       const wanted = apply(before);
@@ -202,16 +194,8 @@ export class TodoService {
     context: MutationContext,
   ): Promise<void> {
     const event = createTodoEvent({ action, taskId: todo.id, userId: user.id, details, occurredAt: this.now() });
-    await this.deps.outbox.append(trx, event, context.traceparent);
+    await this.deps.events.append(trx, event, context.traceparent);
   }
-}
-
-function pageSize(first: number | null | undefined): number {
-  if (first === null || first === undefined) return DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
-    throw new InvalidInputError("first", `must be between 1 and ${MAX_PAGE_SIZE}`);
-  }
-  return first;
 }
 
 function searchText(search: string | null | undefined): string | undefined {

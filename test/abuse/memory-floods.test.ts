@@ -3,7 +3,7 @@
  * bound, the heap does not grow with the flood, and the server still answers afterwards.
  */
 import { randomUUID } from "node:crypto";
-import { ENTRY_OVERHEAD_BYTES, IdempotencyKeys } from "../../src/events/idempotency-keys";
+import { ENTRY_OVERHEAD_BYTES, IdempotencyKeys } from "../../src/events/trigger/idempotency-keys";
 import { MAX_DETAILS_BYTES } from "../../src/events/todo-event-rules";
 import { RateLimiter } from "../../src/graphql/limits/rate-limiter";
 import { MeDocument, TriggerTodoEventDocument } from "../generated/graphql";
@@ -55,7 +55,7 @@ describe("a flood of idempotency keys with large details", () => {
     await flood(REQUESTS);
     const grown = heapUsedAfterGc() - before;
 
-    const usage = server.app.services.todoEvents.idempotencyKeyUsage;
+    const usage = server.app.services.triggers.idempotencyKeyUsage;
     expect(usage.estimatedBytes).toBeLessThanOrEqual(MAX_BYTES);
     expect(usage.entries).toBeLessThan(REQUESTS);
     // Keeping each request's 15 KiB of details, as the store once did, would add about 12 MiB.

@@ -3,11 +3,11 @@ import { randomUUID } from "node:crypto";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
-import { createTodoEvent, type TodoEvent } from "../../src/events/todo-event";
+import { createTodoEvent, type TodoEventPayload } from "../../src/events/todo-event";
 import { MAX_DETAILS_BYTES } from "../../src/events/todo-event-rules";
 import { DELIVERY_PATH } from "../../src/http/dapr-routes";
 
-export function cloudEventFor(event: TodoEvent): Record<string, unknown> {
+export function cloudEventFor(event: TodoEventPayload): Record<string, unknown> {
   return {
     specversion: "1.0",
     id: event.event_id,
@@ -21,7 +21,7 @@ export function cloudEventFor(event: TodoEvent): Record<string, unknown> {
   };
 }
 
-export function eventFor(userId: string, taskId = 1, action = "task_created"): TodoEvent {
+export function eventFor(userId: string, taskId = 1, action = "task_created"): TodoEventPayload {
   return createTodoEvent({ eventId: randomUUID(), action, taskId, userId, details: { via: "test" } });
 }
 
@@ -30,7 +30,7 @@ export function eventFor(userId: string, taskId = 1, action = "task_created"): T
  * user id of three-byte characters, and details of exactly MAX_DETAILS_BYTES that are nearly all
  * quotes, so carrying the event as JSON text doubles it.
  */
-export function largestLegalEventFor(taskId = 1): TodoEvent {
+export function largestLegalEventFor(taskId = 1): TodoEventPayload {
   const prefix = JSON.stringify({ quotes: "" }).length;
   const quotes = '"'.repeat(Math.floor((MAX_DETAILS_BYTES - prefix) / 2));
   const details = { quotes };

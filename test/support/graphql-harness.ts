@@ -5,9 +5,9 @@
  */
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import type { GraphQLFormattedError, GraphQLSchema } from "graphql";
-import { createServices } from "../../src/application";
+import { createServices } from "../../src/services";
 import { createAccessTokenVerifier } from "../../src/auth/access-token";
-import type { OutboxRelay } from "../../src/events/outbox-relay";
+import type { OutboxRelay } from "../../src/events/log/outbox-relay";
 import { createApolloServer } from "../../src/graphql/apollo-server";
 import type { Services } from "../../src/graphql/context";
 import { createContextFactory } from "../../src/graphql/context-factory";
@@ -55,7 +55,7 @@ export async function createGraphQLHarness(
     database,
     publisher,
     logger: silentLogger,
-    idempotency: config.idempotency,
+    config,
   });
   // The production policy without a rate limit: resolver tests run many operations per user.
   const policy = createRequestPolicy({

@@ -1,11 +1,11 @@
 /** Records what would have been published; can be told to fail, to test the failure paths. */
 import type { EventPublisher, PublishItem, PublishOptions, PublishOutcome } from "../../src/events/event-publisher";
-import { publishMetadataFor, type TodoEvent } from "../../src/events/todo-event";
+import { publishMetadataFor, type TodoEventPayload } from "../../src/events/todo-event";
 
 export interface PublishedMessage {
   readonly pubsubName: string;
   readonly topic: string;
-  readonly payload: TodoEvent;
+  readonly payload: TodoEventPayload;
   /** Exactly what the Dapr adapter would send as publish metadata. */
   readonly metadata: Record<string, string>;
 }
@@ -14,7 +14,10 @@ export class InMemoryEventPublisher implements EventPublisher {
   readonly destination = { pubsubName: "kafka-pubsub", topic: "todo-events" };
   readonly published: PublishedMessage[] = [];
   attempts = 0;
-  /** The users of each publishBatch() call, in call order. */
+  /**
+   * The users of the events of each request, in call order: what would travel to the sidecar
+   * together. A publish() is a request of one event, a publishBatch() one of all its items.
+   */
   readonly batches: string[][] = [];
   private failuresLeft = 0;
   private readonly userFailuresLeft = new Map<string, number>();
@@ -43,7 +46,12 @@ export class InMemoryEventPublisher implements EventPublisher {
     };
   }
 
-  async publish(event: TodoEvent, options: PublishOptions = {}): Promise<PublishOutcome> {
+  async publish(event: TodoEventPayload, options: PublishOptions = {}): Promise<PublishOutcome> {
+    this.batches.push([event.user_id]);
+    return this.publishOne(event, options);
+  }
+
+  private async publishOne(event: TodoEventPayload, options: PublishOptions): Promise<PublishOutcome> {
     this.attempts += 1;
     if (this.gate !== undefined) await this.gate;
     if (this.failuresLeft > 0) {
@@ -56,7 +64,7 @@ export class InMemoryEventPublisher implements EventPublisher {
       return { ok: false, reason: "rejected", detail: `in-memory publisher told to fail for ${event.user_id}` };
     }
     // A structured copy, as a real transport would serialise it.
-    const payload = JSON.parse(JSON.stringify(event)) as TodoEvent;
+    const payload = JSON.parse(JSON.stringify(event)) as TodoEventPayload;
     this.published.push({ ...this.destination, payload, metadata: publishMetadataFor(event, options.traceparent) });
     return { ok: true };
   }
@@ -64,7 +72,7 @@ export class InMemoryEventPublisher implements EventPublisher {
   async publishBatch(items: readonly PublishItem[]): Promise<PublishOutcome[]> {
     this.batches.push(items.map((item) => item.event.user_id));
     const outcomes: PublishOutcome[] = [];
-    for (const item of items) outcomes.push(await this.publish(item.event, item.options));
+    for (const item of items) outcomes.push(await this.publishOne(item.event, item.options ?? {}));
     return outcomes;
   }
 

@@ -4,7 +4,7 @@ import { print, type GraphQLFormattedError } from "graphql";
 import { startApplication, type RunningApplication } from "../../src/application";
 import type { Database } from "../../src/db/database";
 import type { Logger } from "../../src/logging/logger";
-import type { SidecarStatus } from "../../src/events/dapr-sidecar-probe";
+import type { SidecarStatus } from "../../src/events/dapr/dapr-sidecar-probe";
 import { testConfig } from "./config";
 import { InMemoryEventPublisher } from "./in-memory-event-publisher";
 import { silentLogger } from "./logger";
@@ -34,7 +34,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const app = await startApplication(testConfig(options.env), {
     publisher,
     database: options.database,
-    relay: { pollIntervalMs: 20, backoff: { baseMs: 10, maxMs: 100 } },
+    relayTuning: { pollIntervalMs: 20, backoff: { baseMs: 10, maxMs: 100 } },
     logger: options.logger ?? silentLogger,
     host: "127.0.0.1",
     probeSidecar: async () => options.sidecar ?? "unreachable",

@@ -20,7 +20,7 @@ import {
   type ValidationRule,
 } from "graphql";
 import type { DocumentLimits } from "../../config/config";
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../todos/todo.service";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../shared/page";
 import { ErrorCode } from "../../error-codes";
 
 export type LimitName = "depth" | "aliases" | "cost" | "tokens" | "directives";

@@ -1,8 +1,8 @@
 import { Arg, Authorized, Ctx, Int, Query, Resolver } from "type-graphql";
-import type { OutboxRecord } from "../../events/outbox.repository";
 import { authenticatedUser, type GraphQLContext } from "../context";
-import { decodeCursor, encodeCursor, pageInfo } from "../pagination";
-import { TodoEventConnection, TodoEventStatus, type TodoEvent } from "./todo-event.type";
+import { connectionOf, decodeCursor, type Connection } from "../pagination";
+import { todoEventOfRecord } from "./todo-event.mapper";
+import { TodoEventConnection, type TodoEvent } from "./todo-event.type";
 
 const CURSOR_KIND = "event";
 
@@ -14,33 +14,12 @@ export class TodoEventHistoryResolver {
     @Ctx() context: GraphQLContext,
     @Arg("after", () => String, { nullable: true }) after?: string | null,
     @Arg("first", () => Int, { nullable: true, description: "1–100, default 20." }) first?: number | null,
-  ): Promise<TodoEventConnection> {
+  ): Promise<Connection<TodoEvent>> {
     const page = await context.services.eventHistory.page(
       authenticatedUser(context),
       first,
       decodeCursor(CURSOR_KIND, after),
     );
-    return {
-      edges: page.items.map((record) => ({ cursor: encodeCursor(CURSOR_KIND, record.id), node: toTodoEvent(record) })),
-      pageInfo: pageInfo(
-        CURSOR_KIND,
-        page.items.map((record) => record.id),
-        page.hasNextPage,
-      ),
-    };
+    return connectionOf(CURSOR_KIND, page, (record) => record.id, todoEventOfRecord);
   }
-}
-
-function toTodoEvent(record: OutboxRecord): TodoEvent {
-  return {
-    eventId: record.event.event_id,
-    action: record.event.action,
-    taskId: record.event.task_id,
-    details: record.event.details,
-    occurredAt: new Date(record.event.occurred_at),
-    status: record.status === "PUBLISHED" ? TodoEventStatus.PUBLISHED : TodoEventStatus.PENDING,
-    attempts: record.attempts,
-    lastError: record.lastError,
-    publishedAt: record.publishedAt,
-  };
 }

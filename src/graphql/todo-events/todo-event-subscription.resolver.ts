@@ -1,7 +1,8 @@
 import { Authorized, Resolver, Root, Subscription, type PubSub } from "type-graphql";
-import type { TodoEvent as DeliveredEvent } from "../../events/todo-event";
+import type { TodoEventPayload } from "../../events/todo-event";
 import { authenticatedUser, type GraphQLContext } from "../context";
-import { TodoEvent, TodoEventStatus } from "./todo-event.type";
+import { todoEventOfDelivery } from "./todo-event.mapper";
+import { TodoEvent } from "./todo-event.type";
 
 @Resolver()
 export class TodoEventSubscriptionResolver {
@@ -14,19 +15,8 @@ export class TodoEventSubscriptionResolver {
       return graphqlContext.services.todoEventFeed.subscribe(authenticatedUser(graphqlContext).id);
     },
   })
-  todoEventDelivered(@Root() event: DeliveredEvent): TodoEvent {
-    return {
-      eventId: event.event_id,
-      action: event.action,
-      taskId: event.task_id,
-      details: event.details,
-      occurredAt: new Date(event.occurred_at),
-      // It came back from the broker, so it was published; attempts are the outbox's business.
-      status: TodoEventStatus.PUBLISHED,
-      attempts: null,
-      lastError: null,
-      publishedAt: null,
-    };
+  todoEventDelivered(@Root() event: TodoEventPayload): TodoEvent {
+    return todoEventOfDelivery(event);
   }
 }
 

@@ -1,7 +1,7 @@
 import { GraphQLJSONObject } from "graphql-scalars";
 import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 import type { JsonObject } from "../../events/todo-event";
-import { PageInfo } from "../pagination";
+import { connectionTypes } from "../pagination";
 
 export enum TodoEventStatus {
   PENDING = "PENDING",
@@ -39,20 +39,4 @@ export class TodoEvent {
   publishedAt!: Date | null;
 }
 
-@ObjectType()
-export class TodoEventEdge {
-  @Field(() => String)
-  cursor!: string;
-
-  @Field(() => TodoEvent)
-  node!: TodoEvent;
-}
-
-@ObjectType()
-export class TodoEventConnection {
-  @Field(() => [TodoEventEdge])
-  edges!: TodoEventEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-}
+export const TodoEventConnection = connectionTypes(TodoEvent, "TodoEvent");

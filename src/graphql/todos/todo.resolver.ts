@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, Int, Mutation, Query, Resolver } from "type-graphql";
 import { authenticatedUser, type GraphQLContext } from "../context";
-import { decodeCursor, encodeCursor, pageInfo } from "../pagination";
+import { connectionOf, decodeCursor, type Connection } from "../pagination";
 import { CreateTodoInput, TodoFilter, UpdateTodoInput } from "./todo.inputs";
 import { DeleteTodoPayload, Todo, TodoConnection } from "./todo.type";
 
@@ -20,21 +20,19 @@ export class TodoResolver {
     @Arg("after", () => String, { nullable: true }) after?: string | null,
     @Arg("first", () => Int, { nullable: true, description: "1–100, default 20." }) first?: number | null,
     @Arg("filter", () => TodoFilter, { nullable: true }) filter?: TodoFilter | null,
-  ): Promise<TodoConnection> {
+  ): Promise<Connection<Todo>> {
     const page = await context.services.todos.list(authenticatedUser(context), {
       completed: filter?.completed,
       search: filter?.search,
       first,
       afterId: decodeCursor(CURSOR_KIND, after),
     });
-    return {
-      edges: page.items.map((todo) => ({ cursor: encodeCursor(CURSOR_KIND, todo.id), node: todo })),
-      pageInfo: pageInfo(
-        CURSOR_KIND,
-        page.items.map((todo) => todo.id),
-        page.hasNextPage,
-      ),
-    };
+    return connectionOf(
+      CURSOR_KIND,
+      page,
+      (todo) => todo.id,
+      (todo) => todo,
+    );
   }
 
   @Mutation(() => Todo, { description: "Creates a todo and emits task_created." })

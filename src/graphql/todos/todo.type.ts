@@ -1,6 +1,6 @@
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { PRIORITIES, type Priority } from "../../todos/todo";
-import { PageInfo } from "../pagination";
+import { connectionTypes } from "../pagination";
 
 export const PriorityEnum = Object.fromEntries(PRIORITIES.map((priority) => [priority, priority])) as {
   [P in Priority]: P;
@@ -34,23 +34,7 @@ export class Todo {
   updatedAt!: Date;
 }
 
-@ObjectType()
-export class TodoEdge {
-  @Field(() => String)
-  cursor!: string;
-
-  @Field(() => Todo)
-  node!: Todo;
-}
-
-@ObjectType()
-export class TodoConnection {
-  @Field(() => [TodoEdge])
-  edges!: TodoEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-}
+export const TodoConnection = connectionTypes(Todo, "Todo");
 
 @ObjectType()
 export class DeleteTodoPayload {

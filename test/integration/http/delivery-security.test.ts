@@ -1,5 +1,5 @@
 /** The Dapr delivery route of a production server against forged and oversized deliveries. */
-import type { TodoEvent } from "../../../src/events/todo-event";
+import type { TodoEventPayload } from "../../../src/events/todo-event";
 import { MAX_DELIVERY_BODY_BYTES } from "../../../src/http/dapr-routes";
 import { TEST_APP_API_TOKEN } from "../../support/config";
 import {
@@ -122,7 +122,7 @@ describe("the delivery route of a production server", () => {
   });
 
   it("accepts a bulk delivery of 100 of the largest legal events, each as JSON text", async () => {
-    const events: TodoEvent[] = Array.from({ length: 100 }, (_, index) => largestLegalEventFor(index + 1));
+    const events: TodoEventPayload[] = Array.from({ length: 100 }, (_, index) => largestLegalEventFor(index + 1));
     const body = JSON.stringify(bulkDeliveryOf(events.map((event) => JSON.stringify(cloudEventFor(event)))));
 
     const answer = await deliver(server.origin, body, withToken);

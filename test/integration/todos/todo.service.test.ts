@@ -1,5 +1,5 @@
 /** TodoService against real SQLite and PostgreSQL: rules, isolation and the outbox written with each change. */
-import { createServices } from "../../../src/application";
+import { createServices } from "../../../src/services";
 import type { Services } from "../../../src/graphql/context";
 import { MAX_SEARCH_LENGTH } from "../../../src/todos/todo.service";
 import { DIALECTS, openTestDatabase, type TestDatabase } from "../../support/databases";
@@ -20,7 +20,7 @@ describe.each(DIALECTS)("TodoService on %s", (dialect) => {
       database,
       publisher: new InMemoryEventPublisher(),
       logger: silentLogger,
-      idempotency: testConfig().idempotency,
+      config: testConfig(),
     }));
   });
   afterEach(() => database.dispose());
@@ -167,7 +167,7 @@ describe.each(DIALECTS)("TodoService on %s", (dialect) => {
       ["delete", () => services.todos.delete(bob, alicesTodo)],
       [
         "trigger events for",
-        () => services.todoEvents.trigger(bob, { taskId: alicesTodo, action: "task_created" }, { log: silentLogger }),
+        () => services.triggers.trigger(bob, { taskId: alicesTodo, action: "task_created" }, { log: silentLogger }),
       ],
     ])("another user cannot %s the todo: NOT_FOUND, and nothing changes", async (_verb, attempt) => {
       await expect(attempt()).rejects.toMatchObject({ code: "NOT_FOUND" });

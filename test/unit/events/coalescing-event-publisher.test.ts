@@ -1,10 +1,10 @@
 /** Trigger publishes of one event-loop turn share a bulk publish; every caller still gets its own outcome. */
 import { CoalescingEventPublisher } from "../../../src/events/coalescing-event-publisher";
 import type { EventPublisher } from "../../../src/events/event-publisher";
-import { createTodoEvent, type TodoEvent } from "../../../src/events/todo-event";
+import { createTodoEvent, type TodoEventPayload } from "../../../src/events/todo-event";
 import { InMemoryEventPublisher } from "../../support/in-memory-event-publisher";
 
-const eventOf = (userId: string): TodoEvent =>
+const eventOf = (userId: string): TodoEventPayload =>
   createTodoEvent({ action: "task_reviewed", taskId: 1, userId, details: {} });
 
 describe("CoalescingEventPublisher", () => {
@@ -14,7 +14,7 @@ describe("CoalescingEventPublisher", () => {
   });
 
   it("sends the publishes of one turn as one batch and answers each caller", async () => {
-    const publisher = new CoalescingEventPublisher(inner);
+    const publisher = new CoalescingEventPublisher(inner, 100);
 
     const outcomes = await Promise.all(["alice", "bob", "carol"].map((user) => publisher.publish(eventOf(user))));
 
@@ -23,7 +23,7 @@ describe("CoalescingEventPublisher", () => {
   });
 
   it("keeps a caller's sequential publishes in separate batches, in order", async () => {
-    const publisher = new CoalescingEventPublisher(inner);
+    const publisher = new CoalescingEventPublisher(inner, 100);
     const first = eventOf("alice");
     const second = eventOf("alice");
 
@@ -32,6 +32,19 @@ describe("CoalescingEventPublisher", () => {
 
     expect(inner.batches).toEqual([["alice"], ["alice"]]);
     expect(inner.published.map((message) => message.payload.event_id)).toEqual([first.event_id, second.event_id]);
+  });
+
+  it("sends a turn's only publish as a single publish, not as a batch of one", async () => {
+    const single: EventPublisher = {
+      destination: inner.destination,
+      publish: (event) => inner.publish(event),
+      publishBatch: () => Promise.reject(new Error("a batch of one was sent")),
+      close: () => Promise.resolve(),
+    };
+    const publisher = new CoalescingEventPublisher(single, 100);
+
+    expect(await publisher.publish(eventOf("alice"))).toEqual({ ok: true });
+    expect(inner.published).toHaveLength(1);
   });
 
   it("splits a turn into batches of at most maxEntries", async () => {
@@ -44,7 +57,7 @@ describe("CoalescingEventPublisher", () => {
 
   it("fails only the caller whose event failed", async () => {
     inner.failFor("bob", 1);
-    const publisher = new CoalescingEventPublisher(inner);
+    const publisher = new CoalescingEventPublisher(inner, 100);
 
     const [alice, bob] = await Promise.all([publisher.publish(eventOf("alice")), publisher.publish(eventOf("bob"))]);
 
@@ -54,7 +67,7 @@ describe("CoalescingEventPublisher", () => {
 
   it("passes the traceparent of each publish on to its entry", async () => {
     const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
-    const publisher = new CoalescingEventPublisher(inner);
+    const publisher = new CoalescingEventPublisher(inner, 100);
 
     await Promise.all([publisher.publish(eventOf("alice"), { traceparent }), publisher.publish(eventOf("bob"))]);
 
@@ -71,7 +84,7 @@ describe("CoalescingEventPublisher", () => {
       publishBatch: () => Promise.reject(new Error("bulk exploded")),
       close: () => Promise.resolve(),
     };
-    const publisher = new CoalescingEventPublisher(throwing);
+    const publisher = new CoalescingEventPublisher(throwing, 100);
 
     const outcomes = await Promise.all([publisher.publish(eventOf("alice")), publisher.publish(eventOf("bob"))]);
 
@@ -83,7 +96,7 @@ describe("CoalescingEventPublisher", () => {
 
   it("sends what is waiting and waits for it before closing the inner publisher", async () => {
     const release = inner.hold();
-    const publisher = new CoalescingEventPublisher(inner);
+    const publisher = new CoalescingEventPublisher(inner, 100);
     const pending = publisher.publish(eventOf("alice"));
 
     const closing = publisher.close();

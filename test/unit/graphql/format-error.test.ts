@@ -1,7 +1,7 @@
 import { GraphQLError } from "graphql";
 import { AuthorizationError } from "type-graphql";
 import { InvalidInputError, NotFoundError } from "../../../src/app-error";
-import { EventPublishFailedError } from "../../../src/events/todo-event.service";
+import { EventPublishFailedError } from "../../../src/events/trigger/trigger.service";
 import { formatGraphQLError, INTERNAL_ERROR_MESSAGE } from "../../../src/graphql/format-error";
 
 /** What Apollo hands formatError for an error thrown inside a resolver. */

@@ -4,9 +4,9 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
-import { DaprEventPublisher } from "../../../src/events/dapr-event-publisher";
-import { createTodoEvent } from "../../../src/events/todo-event";
-import { silentLogger } from "../../support/logger";
+import { DaprEventPublisher } from "../../../../src/events/dapr/dapr-event-publisher";
+import { createTodoEvent } from "../../../../src/events/todo-event";
+import { silentLogger } from "../../../support/logger";
 
 const event = createTodoEvent({ action: "task_created", taskId: 1, userId: "user-456", details: {} });
 

@@ -4,7 +4,7 @@
  * far behind is ended (it can resubscribe and catch up from `todoEvents`)
  * instead of letting its buffer grow without bound.
  */
-import type { TodoEvent } from "./todo-event";
+import type { TodoEventPayload } from "../todo-event";
 
 export const MAX_BUFFERED_EVENTS = 1000;
 
@@ -15,16 +15,16 @@ export class SubscriberTooSlowError extends Error {
   }
 }
 
-class Subscriber implements AsyncIterableIterator<TodoEvent> {
-  private readonly buffer: TodoEvent[] = [];
-  private waiting: ((result: IteratorResult<TodoEvent>) => void) | undefined;
+class Subscriber implements AsyncIterableIterator<TodoEventPayload> {
+  private readonly buffer: TodoEventPayload[] = [];
+  private waiting: ((result: IteratorResult<TodoEventPayload>) => void) | undefined;
   private failWaiting: ((error: Error) => void) | undefined;
   private ended = false;
   private failure: Error | undefined;
 
   constructor(private readonly onEnd: () => void) {}
 
-  push(event: TodoEvent): void {
+  push(event: TodoEventPayload): void {
     if (this.ended) return;
     if (this.waiting !== undefined) {
       const resolve = this.waiting;
@@ -39,7 +39,7 @@ class Subscriber implements AsyncIterableIterator<TodoEvent> {
     this.buffer.push(event);
   }
 
-  next(): Promise<IteratorResult<TodoEvent>> {
+  next(): Promise<IteratorResult<TodoEventPayload>> {
     const buffered = this.buffer.shift();
     if (buffered !== undefined) return Promise.resolve({ value: buffered, done: false });
     if (this.failure !== undefined) {
@@ -54,7 +54,7 @@ class Subscriber implements AsyncIterableIterator<TodoEvent> {
     });
   }
 
-  return(): Promise<IteratorResult<TodoEvent>> {
+  return(): Promise<IteratorResult<TodoEventPayload>> {
     this.end();
     return Promise.resolve({ value: undefined, done: true });
   }
@@ -85,7 +85,7 @@ export class TodoEventFeed {
   private readonly subscribers = new Map<string, Set<Subscriber>>();
   private count = 0;
 
-  subscribe(userId: string): AsyncIterableIterator<TodoEvent> {
+  subscribe(userId: string): AsyncIterableIterator<TodoEventPayload> {
     const forUser = this.subscribers.get(userId) ?? new Set<Subscriber>();
     this.subscribers.set(userId, forUser);
     const subscriber: Subscriber = new Subscriber(() => {
@@ -99,7 +99,7 @@ export class TodoEventFeed {
   }
 
   /** Hands the event to its user's subscribers only; returns how many received it. */
-  deliver(event: TodoEvent): number {
+  deliver(event: TodoEventPayload): number {
     const forUser = this.subscribers.get(event.user_id);
     if (forUser === undefined) return 0;
     for (const subscriber of [...forUser]) subscriber.push(event);

@@ -1,13 +1,14 @@
 /** The outbox relay against real SQLite and PostgreSQL: at least once, never dropped, in order per user. */
-import { createServices } from "../../../src/application";
-import { OutboxRelay } from "../../../src/events/outbox-relay";
-import { OutboxRepository } from "../../../src/events/outbox.repository";
-import { PostgresAdvisoryLeadership } from "../../../src/events/relay-leadership";
-import type { Services } from "../../../src/graphql/context";
-import { DIALECTS, openTestDatabase, type TestDatabase } from "../../support/databases";
-import { InMemoryEventPublisher, publishedOrderByUser } from "../../support/in-memory-event-publisher";
-import { testConfig } from "../../support/config";
-import { silentLogger } from "../../support/logger";
+import { createServices } from "../../../../src/services";
+import type { OutboxBacklogReader } from "../../../../src/events/log/outbox-backlog";
+import { OutboxRelay } from "../../../../src/events/log/outbox-relay";
+import { OutboxRepository } from "../../../../src/events/log/outbox.repository";
+import { PostgresAdvisoryLeadership } from "../../../../src/events/log/relay-leadership";
+import type { Services } from "../../../../src/graphql/context";
+import { DIALECTS, openTestDatabase, type TestDatabase } from "../../../support/databases";
+import { InMemoryEventPublisher, publishedOrderByUser } from "../../../support/in-memory-event-publisher";
+import { testConfig } from "../../../support/config";
+import { silentLogger } from "../../../support/logger";
 
 const users = ["alice", "bob", "carol"].map((id) => ({ id }));
 const fastBackoff = { baseMs: 5, maxMs: 20 };
@@ -33,16 +34,17 @@ describe.each(DIALECTS)("OutboxRelay on %s", (dialect) => {
   let publisher: InMemoryEventPublisher;
   let services: Services;
   let relay: OutboxRelay;
+  let backlog: OutboxBacklogReader;
 
   beforeEach(async () => {
     database = await openTestDatabase(dialect);
     publisher = new InMemoryEventPublisher();
-    ({ services, relay } = createServices({
+    ({ services, relay, backlog } = createServices({
       database,
       publisher,
       logger: silentLogger,
-      idempotency: testConfig().idempotency,
-      relay: { pollIntervalMs: 10, backoff: fastBackoff },
+      config: testConfig(),
+      relayTuning: { pollIntervalMs: 10, backoff: fastBackoff },
     }));
   });
   afterEach(async () => {
@@ -61,7 +63,7 @@ describe.each(DIALECTS)("OutboxRelay on %s", (dialect) => {
     }
   }
 
-  const allPublished = async () => (await services.eventHistory.backlog()).pending === 0;
+  const allPublished = async () => (await backlog.read()).pending === 0;
 
   it("publishes every pending row once, in per-user order, and marks it PUBLISHED", async () => {
     await mutateForEveryone(5);
@@ -89,8 +91,8 @@ describe.each(DIALECTS)("OutboxRelay on %s", (dialect) => {
       database,
       publisher,
       logger: silentLogger,
-      idempotency: testConfig().idempotency,
-      relay: { pollIntervalMs: 10, backoff: fastBackoff, maxBulkEntries: 2 },
+      config: testConfig(),
+      relayTuning: { pollIntervalMs: 10, backoff: fastBackoff, maxBulkEntries: 2 },
     });
     await mutateForEveryone(1);
     small.relay.start();
@@ -148,7 +150,7 @@ describe.each(DIALECTS)("OutboxRelay on %s", (dialect) => {
     await mutateForEveryone(2);
     await relay.stop();
     await mutateForEveryone(2);
-    expect((await services.eventHistory.backlog()).pending).toBeGreaterThan(0);
+    expect((await backlog.read()).pending).toBeGreaterThan(0);
 
     relay.start();
     await eventually(allPublished);
@@ -162,10 +164,10 @@ describe.each(DIALECTS)("OutboxRelay on %s", (dialect) => {
     await mutateForEveryone(1);
     await new Promise((resolve) => setTimeout(resolve, 30));
 
-    const backlog = await services.eventHistory.backlog();
+    const pending = await backlog.read();
 
-    expect(backlog.pending).toBe(6);
-    expect(backlog.oldestPendingAgeMs).toBeGreaterThanOrEqual(25);
+    expect(pending.pending).toBe(6);
+    expect(pending.oldestPendingAgeMs).toBeGreaterThanOrEqual(25);
   });
 });
 
@@ -178,11 +180,11 @@ describe("two relays on one PostgreSQL database", () => {
 
   it("never reorder a user's events nor publish one twice under concurrent mutations", async () => {
     const publisher = new InMemoryEventPublisher();
-    const { services } = createServices({
+    const { services, backlog } = createServices({
       database,
       publisher,
       logger: silentLogger,
-      idempotency: testConfig().idempotency,
+      config: testConfig(),
     });
     const outbox = new OutboxRepository("postgres");
     const relayOn = (leadershipPool = database.pool!) =>
@@ -195,6 +197,7 @@ describe("two relays on one PostgreSQL database", () => {
         pollIntervalMs: 5,
         standbyIntervalMs: 20,
         backoff: fastBackoff,
+        maxBulkEntries: 100,
       });
     const [first, second] = [relayOn(), relayOn()];
     first.start();
@@ -209,11 +212,11 @@ describe("two relays on one PostgreSQL database", () => {
         }
       }),
     );
-    await eventually(async () => (await services.eventHistory.backlog()).pending === 0);
+    await eventually(async () => (await backlog.read()).pending === 0);
     // Hand over mid-stream: the first relay stops, the standby takes over.
     await first.stop();
     for (const user of users) await services.todos.create(user, { title: "after hand-over" });
-    await eventually(async () => (await services.eventHistory.backlog()).pending === 0);
+    await eventually(async () => (await backlog.read()).pending === 0);
     await second.stop();
 
     const ids = publisher.published.map((message) => message.payload.event_id);

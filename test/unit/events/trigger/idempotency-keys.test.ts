@@ -1,4 +1,4 @@
-import { ENTRY_OVERHEAD_BYTES, IdempotencyKeys } from "../../../src/events/idempotency-keys";
+import { ENTRY_OVERHEAD_BYTES, IdempotencyKeys } from "../../../../src/events/trigger/idempotency-keys";
 
 describe("IdempotencyKeys", () => {
   let now = 0;

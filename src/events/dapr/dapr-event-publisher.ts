@@ -3,10 +3,11 @@
  * `DaprClient` for the whole process (the seed opened one per call).
  */
 import { CommunicationProtocolEnum, DaprClient, LogLevel } from "@dapr/dapr";
-import type { Logger } from "../logging/logger";
+import type { Logger } from "../../logging/logger";
+import { parseJsonOrUndefined } from "../../shared/json";
 import { bulkPublishEntries, failedBulkEntries } from "./dapr-bulk-publish";
-import type { EventPublisher, PublishItem, PublishOptions, PublishOutcome } from "./event-publisher";
-import { publishMetadataFor, type TodoEvent } from "./todo-event";
+import type { EventPublisher, PublishItem, PublishOptions, PublishOutcome } from "../event-publisher";
+import { publishMetadataFor, type TodoEventPayload } from "../todo-event";
 
 export interface DaprEventPublisherOptions {
   readonly daprHost: string;
@@ -51,7 +52,7 @@ export class DaprEventPublisher implements EventPublisher {
     this.sidecarHttp = sidecarHttpOf(this.client);
   }
 
-  async publish(event: TodoEvent, options: PublishOptions = {}): Promise<PublishOutcome> {
+  async publish(event: TodoEventPayload, options: PublishOptions = {}): Promise<PublishOutcome> {
     const attempt = this.client.pubsub.publish(
       this.options.pubsubName,
       this.options.topic,
@@ -129,12 +130,8 @@ function sidecarHttpOf(client: DaprClient): SidecarHttp {
 /** The SDK reports an HTTP error as an Error whose message is `{ error, error_msg: <body>, status }`. */
 function errorBodyOf(error: unknown): string {
   if (!(error instanceof Error)) return "";
-  try {
-    const parsed = JSON.parse(error.message) as { error_msg?: unknown };
-    return typeof parsed.error_msg === "string" ? parsed.error_msg : "";
-  } catch {
-    return "";
-  }
+  const parsed = parseJsonOrUndefined(error.message) as { error_msg?: unknown } | undefined;
+  return typeof parsed?.error_msg === "string" ? parsed.error_msg : "";
 }
 
 const TIMED_OUT = Symbol("timed out");

@@ -4,8 +4,9 @@
  * while daprd writes `entryId`: it then reports every partial failure as a success, and the
  * outbox relay would mark undelivered events as published.
  */
-import type { PublishItem } from "./event-publisher";
-import { publishMetadataFor } from "./todo-event";
+import type { PublishItem } from "../event-publisher";
+import { parseJsonOrUndefined } from "../../shared/json";
+import { publishMetadataFor } from "../todo-event";
 
 export interface BulkPublishEntry {
   readonly entryId: string;
@@ -33,12 +34,7 @@ export function bulkPublishEntries(items: readonly PublishItem[]): BulkPublishEn
  * and no entry may be taken as delivered.
  */
 export function failedBulkEntries(errorBody: string): Map<string, string> | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(errorBody);
-  } catch {
-    return undefined;
-  }
+  const parsed = parseJsonOrUndefined(errorBody);
   const failedEntries = (parsed as { failedEntries?: unknown } | null)?.failedEntries;
   if (!Array.isArray(failedEntries) || failedEntries.length === 0) return undefined;
   const failed = new Map<string, string>();

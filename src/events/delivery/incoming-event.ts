@@ -4,18 +4,18 @@
  * action/task_id/user_id/details, so event_id and occurred_at fall back to
  * the envelope's id and time.
  */
-import { EVENT_SCHEMA_VERSION, type JsonObject, type TodoEvent } from "./todo-event";
-import { ACTION_PATTERN, isNestedDeeperThan, MAX_DETAILS_DEPTH } from "./todo-event-rules";
+import { parseJsonOrUndefined } from "../../shared/json";
+import { MAX_USER_ID_LENGTH } from "../../shared/user-id";
+import { EVENT_SCHEMA_VERSION, type JsonObject, type TodoEventPayload } from "../todo-event";
+import { ACTION_PATTERN, isNestedDeeperThan, MAX_DETAILS_DEPTH } from "../todo-event-rules";
 
 export type ParsedDelivery =
-  { readonly ok: true; readonly event: TodoEvent } | { readonly ok: false; readonly reason: string };
-
-const MAX_USER_ID_LENGTH = 256;
+  { readonly ok: true; readonly event: TodoEventPayload } | { readonly ok: false; readonly reason: string };
 
 export function parseDeliveredEvent(body: unknown): ParsedDelivery {
   if (!isObject(body)) return invalid("body is not a JSON object");
   const envelopeId = body.id;
-  const data = typeof body.data === "string" ? tryParse(body.data) : body.data;
+  const data = typeof body.data === "string" ? parseJsonOrUndefined(body.data) : body.data;
   if (!isObject(data)) return invalid("CloudEvent data is not a JSON object");
 
   const eventId = data.event_id ?? envelopeId;
@@ -52,12 +52,4 @@ function invalid(reason: string): ParsedDelivery {
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function tryParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

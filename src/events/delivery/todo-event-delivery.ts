@@ -4,7 +4,7 @@
  * instance's subscribers, and answer Dapr's SUCCESS / RETRY / DROP.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Logger } from "../logging/logger";
+import type { Logger } from "../../logging/logger";
 import { parseDeliveredEvent } from "./incoming-event";
 import type { TodoEventFeed } from "./todo-event-feed";
 

@@ -4,9 +4,10 @@
  * user's event history.
  */
 import { sql, type Kysely, type Selectable } from "kysely";
-import type { DatabaseDialect } from "../db/database";
-import type { DatabaseSchema, OutboxTable } from "../db/schema";
-import type { TodoEvent } from "./todo-event";
+import type { DatabaseDialect } from "../../db/database";
+import type { DatabaseSchema, OutboxTable } from "../../db/schema";
+import type { TodoEventPayload } from "../todo-event";
+import type { EventLog } from "./event-log";
 
 type Executor = Kysely<DatabaseSchema>;
 
@@ -14,7 +15,7 @@ export type OutboxStatus = "PENDING" | "PUBLISHED";
 
 export interface OutboxRecord {
   readonly id: number;
-  readonly event: TodoEvent;
+  readonly event: TodoEventPayload;
   readonly status: OutboxStatus;
   readonly attempts: number;
   readonly lastError: string | null;
@@ -34,22 +35,21 @@ const MAX_ERROR_LENGTH = 500;
 /** Namespace of the per-user transaction locks (two-int advisory keys never collide with one-bigint keys). */
 const USER_LOCK_NAMESPACE = 4_601;
 
-export class OutboxRepository {
+export class OutboxRepository implements EventLog {
   constructor(private readonly dialect: DatabaseDialect) {}
 
   /**
-   * Serialises one user's writing transactions until commit. Outbox ids are
-   * handed out at insert time, so without this two concurrent transactions of
-   * one user could commit in the opposite order of their ids, and the relay
-   * would publish that user's events out of order. SQLite writes are already
-   * serial.
+   * Outbox ids are handed out at insert time, so without this lock two
+   * concurrent transactions of one user could commit in the opposite order of
+   * their ids, and the relay would publish that user's events out of order.
+   * SQLite writes are already serial.
    */
-  async lockUser(trx: Executor, userId: string): Promise<void> {
+  async serialiseUserWrites(trx: Executor, userId: string): Promise<void> {
     if (this.dialect !== "postgres") return;
     await sql`select pg_advisory_xact_lock(${USER_LOCK_NAMESPACE}, hashtext(${userId}))`.execute(trx);
   }
 
-  async append(db: Executor, event: TodoEvent, traceparent?: string): Promise<void> {
+  async append(db: Executor, event: TodoEventPayload, traceparent?: string): Promise<void> {
     await db
       .insertInto("outbox")
       .values({
@@ -144,7 +144,7 @@ export class OutboxRepository {
 function toRecord(row: Selectable<OutboxTable>): OutboxRecord {
   return {
     id: Number(row.id),
-    event: JSON.parse(row.payload) as TodoEvent,
+    event: JSON.parse(row.payload) as TodoEventPayload,
     status: row.status as OutboxStatus,
     attempts: row.attempts,
     lastError: row.last_error,

@@ -7,32 +7,38 @@
  * later rows until it succeeds; rows are never dropped.
  */
 import type { Kysely } from "kysely";
-import type { DatabaseSchema } from "../db/schema";
-import type { Logger } from "../logging/logger";
-import type { EventPublisher, PublishOutcome } from "./event-publisher";
+import type { DatabaseSchema } from "../../db/schema";
+import type { Logger } from "../../logging/logger";
+import type { EventPublisher, PublishOutcome } from "../event-publisher";
 import type { OutboxRecord, OutboxRepository } from "./outbox.repository";
 import type { RelayLeadership } from "./relay-leadership";
 
-export interface OutboxRelayOptions {
+/** The relay's timings and sizes that configuration (or a test) sets. */
+export interface OutboxRelayTuning {
+  /** Most events in one bulk publish (each of a different user). */
+  readonly maxBulkEntries: number;
+  /** Poll interval when idle; mutations also wake the relay through notify(). */
+  readonly pollIntervalMs: number;
+  readonly backoff: { readonly baseMs: number; readonly maxMs: number };
+  /** How often a standby instance tries to become the active relay. */
+  readonly standbyIntervalMs?: number;
+}
+
+export interface OutboxRelayOptions extends OutboxRelayTuning {
   readonly db: Kysely<DatabaseSchema>;
   readonly outbox: OutboxRepository;
   readonly publisher: EventPublisher;
   readonly leadership: RelayLeadership;
   readonly logger: Logger;
-  /** Pending rows read per pass. */
-  readonly batchSize?: number;
-  /** Most events in one bulk publish (each of a different user). */
-  readonly maxBulkEntries?: number;
-  /** How many bulk publishes of a round are in flight at the same time. */
-  readonly concurrency?: number;
-  /** Poll interval when idle; mutations also wake the relay through notify(). */
-  readonly pollIntervalMs?: number;
-  /** How often a standby instance tries to become the active relay. */
-  readonly standbyIntervalMs?: number;
-  readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
   readonly random?: () => number;
   readonly now?: () => Date;
 }
+
+/** Pending rows read per pass. */
+const BATCH_SIZE = 500;
+/** How many bulk publishes of a round are in flight at the same time. */
+const CONCURRENCY = 4;
+const STANDBY_INTERVAL_MS = 2000;
 
 export class OutboxRelay {
   private readonly batchSize: number;
@@ -49,12 +55,12 @@ export class OutboxRelay {
   private woken = false;
 
   constructor(private readonly options: OutboxRelayOptions) {
-    this.batchSize = options.batchSize ?? 500;
-    this.maxBulkEntries = options.maxBulkEntries ?? 100;
-    this.concurrency = options.concurrency ?? 4;
-    this.pollIntervalMs = options.pollIntervalMs ?? 500;
-    this.standbyIntervalMs = options.standbyIntervalMs ?? 2000;
-    this.backoff = options.backoff ?? { baseMs: 250, maxMs: 30_000 };
+    this.batchSize = BATCH_SIZE;
+    this.maxBulkEntries = options.maxBulkEntries;
+    this.concurrency = CONCURRENCY;
+    this.pollIntervalMs = options.pollIntervalMs;
+    this.standbyIntervalMs = options.standbyIntervalMs ?? STANDBY_INTERVAL_MS;
+    this.backoff = options.backoff;
     this.random = options.random ?? Math.random;
     this.now = options.now ?? (() => new Date());
   }

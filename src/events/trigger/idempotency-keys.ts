@@ -5,7 +5,7 @@
  * store is per process (see README).
  */
 import { createHash } from "node:crypto";
-import type { PublishOutcome } from "./event-publisher";
+import type { PublishOutcome } from "../event-publisher";
 
 export interface IdempotencyKeysOptions {
   readonly ttlMs: number;

@@ -1,5 +1,9 @@
-import { MAX_BUFFERED_EVENTS, SubscriberTooSlowError, TodoEventFeed } from "../../../src/events/todo-event-feed";
-import { eventFor } from "../../support/deliveries";
+import {
+  MAX_BUFFERED_EVENTS,
+  SubscriberTooSlowError,
+  TodoEventFeed,
+} from "../../../../src/events/delivery/todo-event-feed";
+import { eventFor } from "../../../support/deliveries";
 
 describe("TodoEventFeed", () => {
   it("hands each user's events to that user's subscribers only, in order", async () => {

@@ -4,13 +4,14 @@
  * EVENT_PUBLISH_FAILED without taking the server down.
  */
 import { randomUUID } from "node:crypto";
-import { AppError, InvalidInputError, NotFoundError } from "../app-error";
-import type { AuthenticatedUser } from "../auth/access-token";
-import type { Logger } from "../logging/logger";
-import type { EventPublisher, PublishOutcome } from "./event-publisher";
+import { AppError, InvalidInputError, NotFoundError } from "../../app-error";
+import type { AuthenticatedUser } from "../../auth/access-token";
+import type { Logger } from "../../logging/logger";
+import type { EventPublisher, PublishOutcome } from "../event-publisher";
 import type { IdempotencyKeys } from "./idempotency-keys";
-import { createTodoEvent } from "./todo-event";
-import { assertValidTriggerRequest, type TriggerRequest } from "./todo-event-rules";
+import type { TaskOwnership } from "./task-ownership";
+import { createTodoEvent } from "../todo-event";
+import { assertValidTriggerRequest, type TriggerRequest } from "../todo-event-rules";
 
 export class EventPublishFailedError extends AppError {
   constructor(readonly eventId: string) {
@@ -30,15 +31,20 @@ export interface TriggerContext {
   readonly traceparent?: string;
 }
 
-/** Whether a task belongs to a user; answered by the todos module, passed in to keep the modules apart. */
-export type TaskOwnership = (userId: string, taskId: number) => Promise<boolean>;
+export interface TriggerServiceDependencies {
+  readonly publisher: EventPublisher;
+  readonly idempotencyKeys: IdempotencyKeys;
+  readonly tasks: TaskOwnership;
+}
 
-export class TodoEventService {
-  constructor(
-    private readonly publisher: EventPublisher,
-    private readonly idempotencyKeys: IdempotencyKeys,
-    private readonly isTaskOwnedBy: TaskOwnership,
-  ) {}
+export class TriggerService {
+  private readonly publisher: EventPublisher;
+  private readonly idempotencyKeys: IdempotencyKeys;
+  private readonly tasks: TaskOwnership;
+
+  constructor(deps: TriggerServiceDependencies) {
+    ({ publisher: this.publisher, idempotencyKeys: this.idempotencyKeys, tasks: this.tasks } = deps);
+  }
 
   /** How much the idempotency store holds now; bounded by its options. */
   get idempotencyKeyUsage(): { readonly entries: number; readonly estimatedBytes: number } {
@@ -48,7 +54,7 @@ export class TodoEventService {
   async trigger(user: AuthenticatedUser, request: TriggerRequest, context: TriggerContext): Promise<TriggeredEvent> {
     const serialisedDetails = assertValidTriggerRequest(request);
     // The seed never checked this: an event may only name one of the caller's own todos.
-    if (!(await this.isTaskOwnedBy(user.id, request.taskId))) throw new NotFoundError("Todo");
+    if (!(await this.tasks.isOwnedBy(user.id, request.taskId))) throw new NotFoundError("Todo");
     const key = request.idempotencyKey ?? undefined;
     if (key === undefined) {
       const eventId = randomUUID();

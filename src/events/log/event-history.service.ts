@@ -1,0 +1,23 @@
+/** A user's own event history, read from the outbox (newest first). */
+import type { Kysely } from "kysely";
+import type { AuthenticatedUser } from "../../auth/access-token";
+import type { DatabaseSchema } from "../../db/schema";
+import { pageSizeOf, type Page } from "../../shared/page";
+import type { OutboxRecord, OutboxRepository } from "./outbox.repository";
+
+export class EventHistoryService {
+  constructor(
+    private readonly db: Kysely<DatabaseSchema>,
+    private readonly outbox: OutboxRepository,
+  ) {}
+
+  async page(
+    user: AuthenticatedUser,
+    first: number | null | undefined,
+    afterId: number | undefined,
+  ): Promise<Page<OutboxRecord>> {
+    const limit = pageSizeOf(first);
+    const rows = await this.outbox.history(this.db, user.id, limit + 1, afterId);
+    return { items: rows.slice(0, limit), hasNextPage: rows.length > limit };
+  }
+}
