@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the benchmark of issue 5. Writes docs/benchmarks.md, docs/benchmarks.png and
+ * `npm run bench`: the benchmark (see harness.ts). Writes docs/benchmarks.md, docs/benchmarks.png and
  * bench/results/latest.json. `npm run bench -- --profile` instead runs triggerTodoEvent at
  * concurrency 64 under `node --cpu-prof` and prints where the API's CPU time goes.
  *
@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { format, resolveConfig } from "prettier";
-import { runToCompletion } from "../test/e2e/support/processes";
+import { runToCompletion } from "../test/stack/processes";
 import { runBench, SCENARIOS, type BenchReport, type DatabaseKind, type ScenarioName } from "./harness";
 import { renderProfile, summariseProfile } from "./profile";
 import { ensurePythonEnv } from "./python-env";

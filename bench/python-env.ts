@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { runToCompletion } from "../test/e2e/support/processes";
+import { runToCompletion } from "../test/stack/processes";
 
 const PACKAGES = ["fastapi", "uvicorn", "dapr", "PyJWT", "matplotlib"];
 const IMPORTS = "import fastapi, uvicorn, dapr.clients, jwt, matplotlib";

@@ -1,4 +1,4 @@
-/** Turns a BenchReport into docs/benchmarks.md: tables, ratios and the targets. */
+/** Turns a BenchReport into docs/benchmarks.md: tables, ratios and the performance targets the API is held to. */
 import { SCENARIO_LABELS, type BenchReport, type DatabaseRun, type Row, type ScenarioName } from "./harness";
 
 const TARGET_CONCURRENCY = 64;

@@ -1,6 +1,6 @@
 /** The FastAPI seed service (bench/seed-fastapi/app.py) under uvicorn, publishing through the stack's daprd. */
 import { join } from "node:path";
-import { httpStatus, ManagedProcess, waitUntil } from "../test/e2e/support/processes";
+import { httpStatus, ManagedProcess, waitUntil } from "../test/stack/processes";
 
 export interface SeedService {
   readonly origin: string;

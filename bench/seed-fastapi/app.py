@@ -1,4 +1,4 @@
-"""The seed (../shared/reference/seed-fastapi-dapr-pubsub.txt) as its users would run it.
+"""The seed (the FastAPI + Dapr pub/sub snippet this API is a port of) as its users would run it.
 
 Kept as the snippet has it: the same endpoint, a user_id taken from the body, an async
 endpoint calling the synchronous Dapr client. Only the fixes it needs to run at all:

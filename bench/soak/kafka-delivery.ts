@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
-import { within } from "../../test/e2e/support/processes";
+import { within } from "../../test/stack/processes";
 import { OPERATIONS, SOAK_USER_PREFIX, type Ledger, type Operation } from "./workload";
 
 export interface DeliveryAudit {

@@ -1,5 +1,5 @@
 /**
- * `npm run soak`: the soak of issue 6 (see soak.ts). Writes bench/results/soak-latest.json and
+ * `npm run soak`: the soak (see soak.ts). Writes bench/results/soak-latest.json and
  * the "## Soak" section of docs/reliability.md, and exits 1 when a verdict fails (after writing).
  *
  * Options: --duration <s> (600) --rate-fraction <share> (0.7) --sample <s> (10)

@@ -5,7 +5,7 @@ import { firstWindow, lastWindow, median, windowRate, type Sample } from "./verd
 const SECTION_HEADING = "## Soak";
 /** At most this many rows in the samples table; the JSON keeps every sample. */
 const TABLE_ROWS = 14;
-/** The issue's soak length; shorter runs say so. */
+/** The length a soak needs to show steady memory and throughput (10 minutes); shorter runs say so. */
 const FULL_SOAK_SEC = 600;
 /** Prose is wrapped like the rest of docs/reliability.md (prettier keeps line breaks in Markdown). */
 const WRAP = 100;

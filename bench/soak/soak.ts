@@ -1,14 +1,14 @@
 /**
- * The soak of issue 6: on the real stack (Kafka, daprd, the built API), measure the maximum of
- * the mutation cycle with a short closed loop, hold a share of it for the duration while sampling
- * the API's memory, handles and outbox, wait for the outbox to drain, audit delivery in Kafka,
- * and judge the samples.
+ * The soak: leaks and backlogs only show over minutes of sustained load, so on the real stack
+ * (Kafka, daprd, the built API), measure the maximum of the mutation cycle with a short closed
+ * loop, hold a share of it for the duration while sampling the API's memory, handles and outbox,
+ * wait for the outbox to drain, audit delivery in Kafka, and judge the samples.
  */
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import { delay } from "../../test/e2e/support/processes";
-import { startTempPostgres, stopAll, type TempPostgres } from "../../test/e2e/support/postgres";
-import { startStack, type Stack } from "../../test/e2e/support/stack";
+import { delay } from "../../test/stack/processes";
+import { startTempPostgres, stopAll, type TempPostgres } from "../../test/stack/postgres";
+import { startStack, type Stack } from "../../test/stack/stack";
 import { describeMachine, type MachineInfo } from "../machine";
 import { readApi, type ApiReading } from "./api-metrics";
 import { majorGcs, processAgeMs, type MajorGc } from "./gc-trace";

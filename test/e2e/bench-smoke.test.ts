@@ -4,7 +4,7 @@
  */
 import { runBench } from "../../bench/harness";
 import { renderMarkdown } from "../../bench/report";
-import { STACK_START_TIMEOUT_MS } from "./support/stack";
+import { STACK_START_TIMEOUT_MS } from "../stack/stack";
 
 describe("the benchmark harness", () => {
   it(

@@ -1,6 +1,8 @@
 /**
- * End to end (DESIGN.md §4, §5, §7): real JWTs → the built API process →
- * a real Dapr sidecar → a real Kafka broker, read back with a Kafka consumer.
+ * End to end: real JWTs → the built API process → a real Dapr sidecar → a real
+ * Kafka broker, read back with a Kafka consumer, because only the real broker shows
+ * what the seed's Python consumers receive (payload, key, headers) and whether events
+ * survive a sidecar outage.
  * One stack for the whole file: starting it is the expensive part.
  */
 import { randomUUID } from "node:crypto";
@@ -14,18 +16,18 @@ import {
   UpdateTodoDocument,
   type TodoEventHistoryQuery,
 } from "../generated/graphql";
-import { DaprEventPublisher } from "../../src/events/dapr-event-publisher";
+import { DaprEventPublisher } from "../../src/events/dapr/dapr-event-publisher";
 import { createTodoEvent } from "../../src/events/todo-event";
 import { silentLogger } from "../support/logger";
 import { postGraphQL } from "../support/test-server";
 import { tokenFor } from "../support/tokens";
-import { TopicReader, type KafkaRecord } from "./support/kafka";
-import { startStack, STACK_START_TIMEOUT_MS, STACK_STOP_TIMEOUT_MS, type Stack } from "./support/stack";
+import { TopicReader, type KafkaRecord } from "../stack/kafka";
+import { startStack, STACK_START_TIMEOUT_MS, STACK_STOP_TIMEOUT_MS, type Stack } from "../stack/stack";
 
 const TOPIC = "todo-events";
 const DELIVERY_TIMEOUT_MS = 30_000;
 
-/** The payload of DESIGN.md §4, as the seed's consumers read it. */
+/** The event payload (snake_case, fields only ever added), as the seed's consumers read it. */
 interface TodoEventPayload {
   readonly event_id: string;
   readonly action: string;

@@ -5,7 +5,7 @@
  */
 import { renderSoakSection } from "../../bench/soak/report";
 import { runSoak } from "../../bench/soak/soak";
-import { STACK_START_TIMEOUT_MS } from "./support/stack";
+import { STACK_START_TIMEOUT_MS } from "../stack/stack";
 
 describe("the soak", () => {
   it(

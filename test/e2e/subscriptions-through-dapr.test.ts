@@ -1,5 +1,5 @@
 /**
- * The way back (DESIGN.md §1, §6): Kafka → daprd's declarative subscription →
+ * The way back: Kafka → daprd's declarative subscription →
  * POST /dapr/todo-events → the per-user GraphQL subscription; forged
  * deliveries; and the dead-letter topic for events the app drops.
  */
@@ -20,8 +20,8 @@ import {
 } from "../support/deliveries";
 import { asUser, postGraphQL } from "../support/test-server";
 import { tokenFor } from "../support/tokens";
-import { TopicReader } from "./support/kafka";
-import { startStack, STACK_START_TIMEOUT_MS, STACK_STOP_TIMEOUT_MS, type Stack } from "./support/stack";
+import { TopicReader } from "../stack/kafka";
+import { startStack, STACK_START_TIMEOUT_MS, STACK_STOP_TIMEOUT_MS, type Stack } from "../stack/stack";
 
 const DELIVERY_TIMEOUT_MS = 30_000;
 let stack: Stack;

@@ -1,12 +1,13 @@
 /**
- * Faults on the real stack under a steady stream of mutations (DESIGN.md §5):
+ * Faults on the real stack under a steady stream of mutations, because delivery that is
+ * at least once and in order per user is only proven when a part fails mid-stream:
  * daprd killed, the broker stopped, the API killed mid-relay, PostgreSQL
  * restarted. After each: every acknowledged mutation has its event in Kafka,
  * none is lost, each user's events keep their order, duplicates are counted,
  * and no todo exists without its event.
  */
-import { startTempPostgres, stopAll, type TempPostgres } from "../e2e/support/postgres";
-import { startStack, STACK_START_TIMEOUT_MS, STACK_STOP_TIMEOUT_MS, type Stack } from "../e2e/support/stack";
+import { startTempPostgres, stopAll, type TempPostgres } from "../stack/postgres";
+import { startStack, STACK_START_TIMEOUT_MS, STACK_STOP_TIMEOUT_MS, type Stack } from "../stack/stack";
 import { audit, kafkaRecordsFor, type Audit } from "./support/audit";
 import { MutationLoad } from "./support/mutation-load";
 

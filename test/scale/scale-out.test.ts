@@ -1,5 +1,5 @@
 /**
- * Scale-out on one machine (DESIGN.md §5, §6): PostgreSQL, Kafka, and several
+ * Scale-out on one machine: PostgreSQL, Kafka, and several
  * API instances each with its own daprd. Every event is published once in
  * normal operation, each user's order holds across instances, a subscriber
  * on one instance sees events caused through another, and stopping or
@@ -9,14 +9,14 @@ import { CompleteTodoDocument, CreateTodoDocument } from "../generated/graphql";
 import { collectTodoEvents, subscriptionClient, waitFor } from "../support/deliveries";
 import { asUser, postGraphQL } from "../support/test-server";
 import { tokenFor } from "../support/tokens";
-import { startTempPostgres, stopAll, type TempPostgres } from "../e2e/support/postgres";
+import { startTempPostgres, stopAll, type TempPostgres } from "../stack/postgres";
 import {
   startStack,
   STACK_START_TIMEOUT_MS,
   STACK_STOP_TIMEOUT_MS,
   type Stack,
   type StackInstance,
-} from "../e2e/support/stack";
+} from "../stack/stack";
 import { audit, historyOf, kafkaRecordsFor } from "../faults/support/audit";
 import { MutationLoad, type Acknowledged } from "../faults/support/mutation-load";
 

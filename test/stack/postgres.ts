@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const PG_SCRIPT = join(__dirname, "..", "..", "..", "scripts", "postgres", "pg-temp.sh");
+const PG_SCRIPT = join(__dirname, "..", "..", "scripts", "postgres", "pg-temp.sh");
 
 export interface TempPostgres {
   readonly url: string;

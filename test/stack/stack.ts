@@ -1,21 +1,22 @@
 /**
- * The end-to-end stack, all real and all on free loopback ports (DESIGN.md §7):
- * a single-node Kafka broker, the Dapr sidecar (daprd) with the project's
- * `kafka` resources profile, and the built API (`node dist/src/main.js`) with
- * its own SQLite database. Installs come from scripts/infra (cached after the
- * first run). Every process started here is stopped by `stop()`, also when a
- * start step fails.
+ * The real stack that the e2e, faults and scale tiers, the benchmark and the soak
+ * run against: a single-node Kafka broker, the Dapr sidecar (daprd) with the
+ * project's `kafka` resources profile, and the built API (`node dist/src/main.js`)
+ * with its own SQLite database. Ports are free loopback ones chosen at run time, so
+ * runs never collide with each other or with a developer's own services. Installs
+ * come from scripts/infra (cached after the first run). Every process started here
+ * is stopped by `stop()`, also when a start step fails.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { TEST_JWT_SECRET } from "../../support/tokens";
+import { TEST_JWT_SECRET } from "../support/tokens";
 import { waitForConsumerGroup } from "./kafka";
 import { acceptsTcp, httpStatus, ManagedProcess, runToCompletion, waitUntil } from "./processes";
 
-const REPO_ROOT = resolve(__dirname, "../../..");
+const REPO_ROOT = resolve(__dirname, "../..");
 const API_ENTRY = join(REPO_ROOT, "dist/src/main.js");
 /** The V8 flags the API runs with everywhere (npm start, the Kubernetes Deployment): package.json config. */
 const API_NODE_FLAGS = (

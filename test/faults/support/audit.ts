@@ -5,7 +5,7 @@
  */
 import { ListTodosDocument, TodoEventHistoryDocument } from "../../generated/graphql";
 import { asUser, postGraphQL } from "../../support/test-server";
-import { TopicReader, type KafkaRecord } from "../../e2e/support/kafka";
+import { TopicReader, type KafkaRecord } from "../../stack/kafka";
 import type { Acknowledged } from "./mutation-load";
 
 interface HistoryEvent {
