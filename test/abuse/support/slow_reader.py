@@ -7,7 +7,7 @@ then absorb tens of MB before a server sees a backlog; this client sets
 SO_RCVBUF before connecting, so the answers pile up in the server almost at
 once. It speaks WebSocket by hand (standard library only).
 
-Usage: slow_reader.py <port> <token> [frames]
+Usage: slow_reader.py <port> <token> [frames] [id_bytes]
 
 1. Connects, sends connection_init, reads until connection_ack.
 2. Sends <frames> subscribe messages as fast as the socket takes them, reading
@@ -38,10 +38,13 @@ SETTLE_S = 1.0
 # A server that sends nothing for this long after we start reading has nothing more to say.
 QUIET_S = 2.0
 SEND_CHUNK_BYTES = 64 * 1024
-DEFAULT_FRAMES = 20_000
-# Twenty unknown fields (the validation error cap): a ~100-byte message earns ~2 KiB of errors,
-# so the unread answers outgrow the server's kernel send buffer after a few thousand messages.
-QUERY = "{ " + " ".join(["unread"] * 20) + " }"
+DEFAULT_FRAMES = 2_000
+# Every answer echoes its operation's id, so long ids make long answers: a few hundred unread
+# ones outgrow the server's kernel send buffer and the bound, where short answers would take
+# tens of thousands of operations (and seconds of the server's time) to get there.
+DEFAULT_ID_BYTES = 16 * 1024
+# Refused at once (a syntax error, or the per-socket cap on operations once answers queue up).
+QUERY = "{"
 
 OPCODE_TEXT = 0x1
 OPCODE_CLOSE = 0x8
@@ -181,6 +184,7 @@ def flood(sock, frames, deadline):
 def main():
     port, token = int(sys.argv[1]), sys.argv[2]
     count = int(sys.argv[3]) if len(sys.argv) > 3 else DEFAULT_FRAMES
+    id_bytes = int(sys.argv[4]) if len(sys.argv) > 4 else DEFAULT_ID_BYTES
     deadline = Deadline(DEADLINE_S)
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -201,9 +205,10 @@ def main():
         if opcode == OPCODE_TEXT and json.loads(payload)["type"] == "connection_ack":
             break
 
-    # Equal ids' lengths make every frame the same size, so bytes sent tell frames sent.
+    # Ids of equal length make every frame the same size, so bytes sent tell frames sent.
     frames = [
-        text_frame({"id": f"{index:08d}", "type": "subscribe", "payload": {"query": QUERY}}) for index in range(count)
+        text_frame({"id": f"{index:08d}".ljust(id_bytes, "-"), "type": "subscribe", "payload": {"query": QUERY}})
+        for index in range(count)
     ]
     started = time.monotonic()
     sent, stopped = flood(sock, frames, deadline)
@@ -216,7 +221,7 @@ def main():
         sys.stdin.readline()
 
     answers = answer_bytes = 0
-    close_code = close_reason = None
+    close_code = close_reason = close_after_s = None
     while True:
         frame = reader.next(deadline, QUIET_S)
         if frame is None:
@@ -249,7 +254,7 @@ def main():
                 "answer_bytes": answer_bytes,
                 "close_code": close_code,
                 "close_reason": close_reason,
-                "close_after_s": round(close_after_s, 3) if close_code is not None else None,
+                "close_after_s": None if close_after_s is None else round(close_after_s, 3),
                 "connection_ended": reader.ended,
             }
         ),
