@@ -2,8 +2,11 @@
  * Domain errors carry a stable code; the GraphQL layer maps codes to
  * `extensions.code` in one place (src/graphql/format-error.ts).
  */
+import { ErrorCode } from "./error-codes";
+
+/** The codes a domain error may carry. */
 export type AppErrorCode =
-  "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "BAD_USER_INPUT" | "EVENT_PUBLISH_FAILED" | "RATE_LIMITED";
+  typeof ErrorCode.NOT_FOUND | typeof ErrorCode.BAD_USER_INPUT | typeof ErrorCode.EVENT_PUBLISH_FAILED;
 
 export class AppError extends Error {
   constructor(
@@ -23,12 +26,12 @@ export class InvalidInputError extends AppError {
     readonly field: string,
     reason: string,
   ) {
-    super("BAD_USER_INPUT", `${field} ${reason}`, { field });
+    super(ErrorCode.BAD_USER_INPUT, `${field} ${reason}`, { field });
   }
 }
 
 export class NotFoundError extends AppError {
   constructor(what: string) {
-    super("NOT_FOUND", `${what} not found`);
+    super(ErrorCode.NOT_FOUND, `${what} not found`);
   }
 }

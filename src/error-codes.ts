@@ -1,31 +1,46 @@
 /**
- * Every `extensions.code` the API answers with, on HTTP and WebSocket alike.
- * Clients branch on these strings: add codes, never rename one.
+ * Every `extensions.code` the API answers with, on HTTP and WebSocket alike,
+ * with the HTTP status it is sent with where it has one of its own (codes
+ * without one arrive in a 200 or 400 GraphQL response, as the GraphQL-over-HTTP
+ * convention has it). Clients branch on these strings: add codes, never rename
+ * one. The README's error table is checked against this list by a test.
  */
-export const ErrorCode = {
-  /** A token is missing where one is required, or is invalid (HTTP 401 when one was sent). */
-  UNAUTHENTICATED: "UNAUTHENTICATED",
-  FORBIDDEN: "FORBIDDEN",
-  NOT_FOUND: "NOT_FOUND",
+export const ERROR_CATALOGUE = {
+  /** A token is missing where one is required (200), or is present but invalid (401). */
+  UNAUTHENTICATED: { httpStatus: 401 },
+  NOT_FOUND: { httpStatus: 404 },
   /** An argument or input field broke a rule; `extensions.field` names it. */
-  BAD_USER_INPUT: "BAD_USER_INPUT",
+  BAD_USER_INPUT: {},
   /** The request itself is malformed (not JSON, a subscription over HTTP, a persisted-query mismatch). */
-  BAD_REQUEST: "BAD_REQUEST",
-  GRAPHQL_PARSE_FAILED: "GRAPHQL_PARSE_FAILED",
-  /** Apollo's: `operationName` names no operation of the document. */
-  OPERATION_RESOLUTION_FAILURE: "OPERATION_RESOLUTION_FAILURE",
-  /** Apollo's automatic persisted queries: send the full query once (not found is the protocol's normal first step). */
-  PERSISTED_QUERY_NOT_FOUND: "PERSISTED_QUERY_NOT_FOUND",
+  BAD_REQUEST: { httpStatus: 400 },
+  GRAPHQL_PARSE_FAILED: { httpStatus: 400 },
   /** Invalid against the schema, or over a document limit (then with `extensions.limit` and `max`). */
-  GRAPHQL_VALIDATION_FAILED: "GRAPHQL_VALIDATION_FAILED",
-  RATE_LIMITED: "RATE_LIMITED",
+  GRAPHQL_VALIDATION_FAILED: { httpStatus: 400 },
+  /** Apollo's: `operationName` names no operation of the document. */
+  OPERATION_RESOLUTION_FAILURE: { httpStatus: 400 },
+  /** Apollo's automatic persisted queries: the hash is unknown, send the query with it once. */
+  PERSISTED_QUERY_NOT_FOUND: {},
+  RATE_LIMITED: { httpStatus: 429 },
   /** A WebSocket already carries as many operations as it may. */
-  TOO_MANY_SUBSCRIPTIONS: "TOO_MANY_SUBSCRIPTIONS",
-  EVENT_PUBLISH_FAILED: "EVENT_PUBLISH_FAILED",
-  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
-  SHUTTING_DOWN: "SHUTTING_DOWN",
+  TOO_MANY_SUBSCRIPTIONS: {},
+  EVENT_PUBLISH_FAILED: {},
+  PAYLOAD_TOO_LARGE: { httpStatus: 413 },
+  SHUTTING_DOWN: { httpStatus: 503 },
   /** A fault of ours; the message is masked and the cause is only in the log. */
-  INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
-} as const;
+  INTERNAL_SERVER_ERROR: { httpStatus: 500 },
+} as const satisfies Record<string, { readonly httpStatus?: number }>;
 
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** `ErrorCode.NOT_FOUND` and so on, so a code is never a loose string. */
+export const ErrorCode = Object.fromEntries(Object.keys(ERROR_CATALOGUE).map((code) => [code, code])) as {
+  readonly [Code in ErrorCode]: Code;
+};
+
+/** The body of an error answered outside GraphQL (HTTP routes), in the same shape as a GraphQL error. */
+export function errorBody(
+  message: string,
+  code: ErrorCode,
+): { errors: { message: string; extensions: { code: ErrorCode } }[] } {
+  return { errors: [{ message, extensions: { code } }] };
+}

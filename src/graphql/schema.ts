@@ -17,7 +17,7 @@ export async function buildGraphQLSchema(): Promise<GraphQLSchema> {
     resolvers: [MeResolver, TodoResolver, TodoEventResolver, TodoEventHistoryResolver, TodoEventSubscriptionResolver],
     pubSub: contextRoutedSubscriptions,
     authChecker: requireAuthenticatedUser,
-    // class-validator rules on input types; never echo the rejected value or object back.
-    validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
+    // Input rules live in the services (each violation names its field); no decorator validation.
+    validate: false,
   });
 }

@@ -6,6 +6,7 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import type { GraphQLContext } from "../graphql/context";
 import type { ContextFactory } from "../graphql/context-factory";
 import type { Logger } from "../logging/logger";
+import { ErrorCode, errorBody } from "../error-codes";
 import type { Metrics } from "../metrics/metrics";
 import { payloadTooLargeBody, refuseDeclaredBodiesOver } from "./body-limit";
 import { daprRoutes } from "./dapr-routes";
@@ -77,12 +78,12 @@ function refuseWhileShuttingDown(isAcceptingTraffic: () => boolean): RequestHand
       return;
     }
     res.set({ connection: "close", "retry-after": "1" });
-    res.status(503).json(errorBody("The server is shutting down; retry the request", "SHUTTING_DOWN"));
+    res.status(503).json(errorBody("The server is shutting down; retry the request", ErrorCode.SHUTTING_DOWN));
   };
 }
 
 const notFound: RequestHandler = (_req, res) => {
-  res.status(404).json(errorBody("Not found", "NOT_FOUND"));
+  res.status(404).json(errorBody("Not found", ErrorCode.NOT_FOUND));
 };
 
 function jsonErrors(logger: Logger): ErrorRequestHandler {
@@ -92,19 +93,14 @@ function jsonErrors(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (error.type === "entity.parse.failed") {
-      res.status(400).json(errorBody("Malformed JSON body", "BAD_REQUEST"));
+      res.status(400).json(errorBody("Malformed JSON body", ErrorCode.BAD_REQUEST));
       return;
     }
     if (typeof error.status === "number" && error.status >= 400 && error.status < 500) {
-      res.status(error.status).json(errorBody("Bad request", "BAD_REQUEST"));
+      res.status(error.status).json(errorBody("Bad request", ErrorCode.BAD_REQUEST));
       return;
     }
     logger.error({ err: error, requestId: res.locals.requestId }, "unhandled HTTP error");
-    res.status(500).json(errorBody("Internal server error", "INTERNAL_SERVER_ERROR"));
+    res.status(500).json(errorBody("Internal server error", ErrorCode.INTERNAL_SERVER_ERROR));
   };
-}
-
-/** Same shape as a GraphQL error response, so clients handle one format. */
-function errorBody(message: string, code: string): { errors: { message: string; extensions: { code: string } }[] } {
-  return { errors: [{ message, extensions: { code } }] };
 }

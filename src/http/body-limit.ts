@@ -4,7 +4,7 @@
  * whole upload before answering 413; closing the connection spares that too.
  */
 import type { RequestHandler } from "express";
-import { ErrorCode } from "../error-codes";
+import { ErrorCode, errorBody } from "../error-codes";
 
 export function refuseDeclaredBodiesOver(limitBytes: number, what: string): RequestHandler {
   return (req, res, next) => {
@@ -19,16 +19,6 @@ export function refuseDeclaredBodiesOver(limitBytes: number, what: string): Requ
 }
 
 /** The answer for a body over its limit, declared or found while streaming it. */
-export function payloadTooLargeBody(
-  limitBytes: number,
-  what: string,
-): { errors: { message: string; extensions: { code: ErrorCode } }[] } {
-  return {
-    errors: [
-      {
-        message: `${what} exceeds the limit of ${limitBytes} bytes`,
-        extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE },
-      },
-    ],
-  };
+export function payloadTooLargeBody(limitBytes: number, what: string): ReturnType<typeof errorBody> {
+  return errorBody(`${what} exceeds the limit of ${limitBytes} bytes`, ErrorCode.PAYLOAD_TOO_LARGE);
 }

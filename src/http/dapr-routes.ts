@@ -1,6 +1,7 @@
 /** Routes the Dapr sidecar calls on the app: subscription discovery and event delivery. */
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from "express";
 import type { DeliveryStatus, TodoEventDelivery } from "../events/delivery/todo-event-delivery";
+import { ErrorCode, errorBody } from "../error-codes";
 import { parseJsonOrUndefined } from "../shared/json";
 import { payloadTooLargeBody, refuseDeclaredBodiesOver } from "./body-limit";
 
@@ -30,7 +31,7 @@ export function daprRoutes(delivery: TodoEventDelivery): Router {
     }
     // The body is never read: closing the connection keeps Node from draining it for a stranger.
     res.set("connection", "close");
-    res.status(401).json({ error: "missing or invalid dapr-api-token" });
+    res.status(401).json(errorBody("Missing or invalid dapr-api-token", ErrorCode.UNAUTHENTICATED));
   };
   const answerBodyErrors: ErrorRequestHandler = (error: { type?: string }, _req, res, next) => {
     // A streamed (chunked) body that grows past the limit; answered here, with this route's limit.

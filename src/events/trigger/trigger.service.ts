@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { AppError, InvalidInputError, NotFoundError } from "../../app-error";
+import { ErrorCode } from "../../error-codes";
 import type { AuthenticatedUser } from "../../auth/access-token";
 import type { Logger } from "../../logging/logger";
 import type { EventPublisher, PublishOutcome } from "../event-publisher";
@@ -16,7 +17,7 @@ import { assertValidTriggerRequest, type TriggerRequest } from "../todo-event-ru
 export class EventPublishFailedError extends AppError {
   constructor(readonly eventId: string) {
     // The client learns the event id so it can retry with its idempotency key knowingly.
-    super("EVENT_PUBLISH_FAILED", "Failed to publish event", { eventId });
+    super(ErrorCode.EVENT_PUBLISH_FAILED, "Failed to publish event", { eventId });
   }
 }
 

@@ -1,5 +1,4 @@
 import { GraphQLError } from "graphql";
-import { AuthorizationError } from "type-graphql";
 import { InvalidInputError, NotFoundError } from "../../../src/app-error";
 import { EventPublishFailedError } from "../../../src/events/trigger/trigger.service";
 import { formatGraphQLError, INTERNAL_ERROR_MESSAGE } from "../../../src/graphql/format-error";
@@ -34,10 +33,5 @@ describe("formatGraphQLError", () => {
       message: "Failed to publish event",
       extensions: { code: "EVENT_PUBLISH_FAILED", eventId: "e-1" },
     });
-  });
-
-  it("maps type-graphql's UNAUTHORIZED to FORBIDDEN", () => {
-    const error = new AuthorizationError();
-    expect(formatGraphQLError(error.toJSON(), error).extensions).toEqual({ code: "FORBIDDEN" });
   });
 });
