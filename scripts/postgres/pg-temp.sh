@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# pg-temp.sh — throw-away PostgreSQL cluster for tests (DESIGN.md §7).
+# pg-temp.sh — throw-away PostgreSQL cluster for tests, from Debian's package (installed when missing).
 #
 #   pg-temp.sh start   <dir>   init + start a cluster in <dir>; prints the URL on stdout:
 #                                postgres://postgres@127.0.0.1:<port>/todos_test

@@ -1,4 +1,4 @@
-/** DATABASE_URL → which engine and where (DESIGN.md §8). */
+/** DATABASE_URL → which engine and where: `sqlite:PATH` (or a plain path) or `postgres://…`. */
 export type DatabaseLocation =
   | { readonly dialect: "sqlite"; readonly path: string }
   | { readonly dialect: "postgres"; readonly connectionString: string };

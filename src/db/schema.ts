@@ -26,7 +26,7 @@ export interface OutboxTable {
   user_id: string;
   action: string;
   task_id: number;
-  /** The full event (DESIGN.md §4) as JSON text, exactly as it will be published. */
+  /** The full event payload as JSON text, exactly as it will be published. */
   payload: string;
   status: string;
   attempts: number;

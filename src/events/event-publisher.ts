@@ -16,6 +16,9 @@ export type PublishFailureReason =
 export type PublishOutcome =
   { readonly ok: true } | { readonly ok: false; readonly reason: PublishFailureReason; readonly detail: string };
 
+/** What readiness reports about the message bus's local end (the sidecar); never a reason to refuse work. */
+export type SidecarStatus = "reachable" | "unreachable";
+
 export interface PublishOptions {
   /** W3C trace context of the request that caused the event, when known. */
   readonly traceparent?: string;

@@ -1,5 +1,5 @@
 /**
- * The event contract shared with the seed's Python consumers (DESIGN.md §4):
+ * The event contract shared with the seed's Python consumers (fields are only ever added):
  * snake_case payload, user id in payload and publish metadata, per-user
  * partition key and a CloudEvent id consumers use to drop duplicates.
  */

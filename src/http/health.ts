@@ -1,5 +1,5 @@
 import { Router } from "express";
-import type { SidecarStatus } from "../events/dapr/dapr-sidecar-probe";
+import type { SidecarStatus } from "../events/event-publisher";
 import type { OutboxBacklog } from "../events/log/outbox.repository";
 
 export interface HealthDependencies {

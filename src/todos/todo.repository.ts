@@ -8,8 +8,8 @@ export type Executor = Kysely<DatabaseSchema>;
 export interface TodoListQuery {
   readonly completed?: boolean;
   readonly search?: string;
-  /** Return todos with an id below this one (newest first). */
-  readonly beforeId?: number;
+  /** The cursor: only todos after it in the newest-first order, i.e. with smaller ids. */
+  readonly afterId?: number;
   readonly limit: number;
 }
 
@@ -116,7 +116,7 @@ export class TodoRepository {
         sql<boolean>`(lower(title) like ${pattern} escape '\\' or lower(coalesce(description, '')) like ${pattern} escape '\\')`,
       );
     }
-    if (query.beforeId !== undefined) select = select.where("id", "<", query.beforeId);
+    if (query.afterId !== undefined) select = select.where("id", "<", query.afterId);
     const rows = await select.orderBy("id", "desc").limit(query.limit).execute();
     return rows.map(toTodo);
   }

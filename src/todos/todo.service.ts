@@ -111,7 +111,7 @@ export class TodoService {
     const rows = await this.deps.todos.list(this.deps.db, user.id, {
       completed: request.completed ?? undefined,
       search,
-      beforeId: request.afterId,
+      afterId: request.afterId,
       limit: limit + 1,
     });
     return { items: rows.slice(0, limit), hasNextPage: rows.length > limit };

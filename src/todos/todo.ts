@@ -1,4 +1,4 @@
-/** The todo model and its rules (DESIGN.md §3). */
+/** The todo model and its rules; each violation names its input field. */
 import { InvalidInputError } from "../app-error";
 
 export const PRIORITIES = ["LOW", "MEDIUM", "HIGH"] as const;

@@ -4,7 +4,7 @@ import { print, type GraphQLFormattedError } from "graphql";
 import { startApplication, type RunningApplication } from "../../src/application";
 import type { Database } from "../../src/db/database";
 import type { Logger } from "../../src/logging/logger";
-import type { SidecarStatus } from "../../src/events/dapr/dapr-sidecar-probe";
+import type { SidecarStatus } from "../../src/events/event-publisher";
 import { testConfig } from "./config";
 import { InMemoryEventPublisher } from "./in-memory-event-publisher";
 import { silentLogger } from "./logger";

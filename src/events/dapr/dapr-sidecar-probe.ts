@@ -1,11 +1,11 @@
 /** Asks the sidecar whether it is up, for readiness reports (never for gating publishes). */
+import type { SidecarStatus } from "../event-publisher";
+
 export interface SidecarProbeOptions {
   readonly daprHost: string;
   readonly daprHttpPort: number;
   readonly timeoutMs: number;
 }
-
-export type SidecarStatus = "reachable" | "unreachable";
 
 export function createSidecarProbe(options: SidecarProbeOptions): () => Promise<SidecarStatus> {
   // The outbound health endpoint answers once components are loaded, even before the app is reachable.

@@ -119,10 +119,10 @@ export class OutboxRepository implements EventLog {
       .execute();
   }
 
-  /** A user's events, newest first; `beforeId` pages backwards. */
-  async history(db: Executor, userId: string, limit: number, beforeId?: number): Promise<OutboxRecord[]> {
+  /** A user's events, newest first; `afterId` (the cursor) keeps those after it in that order, with smaller ids. */
+  async history(db: Executor, userId: string, limit: number, afterId?: number): Promise<OutboxRecord[]> {
     let select = db.selectFrom("outbox").selectAll().where("user_id", "=", userId);
-    if (beforeId !== undefined) select = select.where("id", "<", beforeId);
+    if (afterId !== undefined) select = select.where("id", "<", afterId);
     const rows = await select.orderBy("id", "desc").limit(limit).execute();
     return rows.map(toRecord);
   }

@@ -36,7 +36,7 @@ export class PostgresAdvisoryLeadership implements RelayLeadership {
         await this.client.query("select 1");
         return true;
       } catch {
-        this.drop(true);
+        this.discardBrokenSession();
       }
     }
     let client: PoolClient;
@@ -50,7 +50,7 @@ export class PostgresAdvisoryLeadership implements RelayLeadership {
         this.lockKey,
       ]);
       if (result.rows[0]?.locked === true) {
-        client.on("error", () => this.drop(true));
+        client.on("error", () => this.discardBrokenSession());
         this.client = client;
         return true;
       }
@@ -74,9 +74,10 @@ export class PostgresAdvisoryLeadership implements RelayLeadership {
     }
   }
 
-  private drop(broken: boolean): void {
+  /** The session holding the lock is gone, and the lock with it: its connection must not be reused. */
+  private discardBrokenSession(): void {
     const client = this.client;
     this.client = undefined;
-    client?.release(broken);
+    client?.release(true);
   }
 }
