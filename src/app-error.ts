@@ -6,7 +6,10 @@ import { ErrorCode } from "./error-codes";
 
 /** The codes a domain error may carry. */
 export type AppErrorCode =
-  typeof ErrorCode.NOT_FOUND | typeof ErrorCode.BAD_USER_INPUT | typeof ErrorCode.EVENT_PUBLISH_FAILED;
+  | typeof ErrorCode.NOT_FOUND
+  | typeof ErrorCode.BAD_USER_INPUT
+  | typeof ErrorCode.EVENT_PUBLISH_FAILED
+  | typeof ErrorCode.CURSOR_EXPIRED;
 
 export class AppError extends Error {
   constructor(

@@ -24,6 +24,8 @@ export const ERROR_CATALOGUE = {
   /** A WebSocket already carries as many operations as it may. */
   TOO_MANY_SUBSCRIPTIONS: {},
   EVENT_PUBLISH_FAILED: {},
+  /** A subscription's `afterSequence` is older than the retained log: resubscribe without it (or from history). */
+  CURSOR_EXPIRED: {},
   PAYLOAD_TOO_LARGE: { httpStatus: 413 },
   SHUTTING_DOWN: { httpStatus: 503 },
   /** A fault of ours; the message is masked and the cause is only in the log. */

@@ -6,6 +6,7 @@
  */
 import type { Config } from "./config/config";
 import type { Database } from "./db/database";
+import { TodoEventSubscriptions } from "./events/delivery/resumed-subscription";
 import { TodoEventFeed } from "./events/delivery/todo-event-feed";
 import { CoalescingEventPublisher } from "./events/coalescing-event-publisher";
 import type { EventPublisher } from "./events/event-publisher";
@@ -14,8 +15,9 @@ import { OutboxBacklogReader } from "./events/log/outbox-backlog";
 import { OutboxRelay, type OutboxRelayTuning } from "./events/log/outbox-relay";
 import { OutboxRepository } from "./events/log/outbox.repository";
 import { PostgresAdvisoryLeadership, soleRelay } from "./events/log/relay-leadership";
+import { EventRetention, retentionIntervalMs } from "./events/log/retention";
 import { MeteredEventPublisher } from "./events/metered-event-publisher";
-import { IdempotencyKeys } from "./events/trigger/idempotency-keys";
+import { IdempotencyKeyRepository } from "./events/trigger/idempotency-key.repository";
 import { TriggerService } from "./events/trigger/trigger.service";
 import type { Services } from "./graphql/context";
 import type { Logger } from "./logging/logger";
@@ -24,7 +26,7 @@ import { TodoRepository } from "./todos/todo.repository";
 import { TodoService } from "./todos/todo.service";
 
 export interface ServiceDependencies {
-  readonly config: Pick<Config, "idempotency" | "outbox" | "dapr">;
+  readonly config: Pick<Config, "events" | "outbox" | "dapr">;
   readonly database: Database;
   /** The message bus, as it is: Dapr in production, in-memory in tests. */
   readonly publisher: EventPublisher;
@@ -48,6 +50,7 @@ export function createServices(deps: ServiceDependencies): ServiceGraph {
   const { config } = deps;
   const { db, dialect, pool } = deps.database;
   const outbox = new OutboxRepository(dialect);
+  const keys = new IdempotencyKeyRepository();
   const publisher = new CoalescingEventPublisher(deps.publisher, config.dapr.publishBulkMaxEntries);
   const metered = (via: "trigger" | "outbox"): EventPublisher =>
     deps.metrics === undefined ? publisher : new MeteredEventPublisher(publisher, deps.metrics, via);
@@ -60,6 +63,14 @@ export function createServices(deps: ServiceDependencies): ServiceGraph {
     pollIntervalMs: config.outbox.pollIntervalMs,
     backoff: { baseMs: config.outbox.retryBaseMs, maxMs: config.outbox.retryMaxMs },
     maxBulkEntries: config.dapr.publishBulkMaxEntries,
+    retention: new EventRetention({
+      steps: [
+        (now, limit) => outbox.prune(db, new Date(now.getTime() - config.events.retentionMs), limit),
+        (now, limit) => keys.pruneExpired(db, now, limit),
+      ],
+      intervalMs: retentionIntervalMs(config.events.retentionMs),
+      logger: deps.logger,
+    }),
     ...deps.relayTuning,
   });
   const todos = new TodoService({
@@ -68,19 +79,22 @@ export function createServices(deps: ServiceDependencies): ServiceGraph {
     events: outbox,
     onEventsWritten: () => relay.notify(),
   });
+  const todoEventFeed = new TodoEventFeed();
   const services: Services = {
     todos,
     triggers: new TriggerService({
+      db,
+      log: outbox,
+      keys,
       publisher: metered("trigger"),
-      idempotencyKeys: new IdempotencyKeys({
-        ttlMs: config.idempotency.windowMs,
-        maxEntries: config.idempotency.maxKeys,
-        maxBytes: config.idempotency.maxBytes,
-      }),
       tasks: todos,
+      publishTimeoutMs: config.dapr.publishTimeoutMs,
+      idempotencyWindowMs: config.events.idempotencyWindowMs,
+      onEventQueued: () => relay.notify(),
     }),
     eventHistory: new EventHistoryService(db, outbox),
-    todoEventFeed: new TodoEventFeed(),
+    todoEventFeed,
+    subscriptions: new TodoEventSubscriptions(db, outbox, todoEventFeed),
   };
   return { services, relay, backlog: new OutboxBacklogReader(db, outbox), publisher };
 }

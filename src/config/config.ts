@@ -89,12 +89,11 @@ export interface Config {
   };
   readonly documentLimits: DocumentLimits;
   readonly webSocket: WebSocketLimits;
-  /** The per-process store of trigger idempotency keys. */
-  readonly idempotency: {
-    readonly windowMs: number;
-    readonly maxKeys: number;
-    /** Estimated bytes of all entries together; the oldest go first when it is reached. */
-    readonly maxBytes: number;
+  readonly events: {
+    /** How long published and failed events stay in the log (history, resume) before pruning. */
+    readonly retentionMs: number;
+    /** How long a trigger's idempotency key is kept. */
+    readonly idempotencyWindowMs: number;
   };
   readonly graphql: {
     readonly introspection: boolean;
@@ -115,6 +114,8 @@ export class ConfigError extends Error {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface LoadConfigResult {
   readonly config: Config;
@@ -185,10 +186,9 @@ export function loadConfig(env: Env): LoadConfigResult {
       maxSubscriptionsPerSocket: integer(env, "WS_MAX_SUBSCRIPTIONS_PER_SOCKET", 20, 1, 10_000),
       maxSocketsPerUser: integer(env, "WS_MAX_SOCKETS_PER_USER", 10, 1, 10_000),
     },
-    idempotency: {
-      windowMs: 24 * 60 * 60 * 1000,
-      maxKeys: integer(env, "IDEMPOTENCY_MAX_KEYS", 100_000, 1, 10_000_000),
-      maxBytes: integer(env, "IDEMPOTENCY_MAX_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    events: {
+      retentionMs: Math.round(decimal(env, "EVENT_RETENTION_DAYS", 30, 0.0001, 3650) * DAY_MS),
+      idempotencyWindowMs: DAY_MS,
     },
     graphql: {
       introspection: boolean(env, "GRAPHQL_INTROSPECTION", !isProduction),
@@ -296,6 +296,16 @@ function integer(env: Env, variable: string, fallback: number, min: number, max:
   const raw = text(env, variable);
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw)) throw new ConfigError(variable, `must be an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(variable, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+/** A non-negative decimal number ("30", "0.5"). */
+function decimal(env: Env, variable: string, fallback: number, min: number, max: number): number {
+  const raw = text(env, variable);
+  if (raw === undefined) return fallback;
+  if (!/^\d+(\.\d+)?$/.test(raw)) throw new ConfigError(variable, `must be a number, got "${raw}"`);
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(variable, `must be between ${min} and ${max}, got ${value}`);
   return value;

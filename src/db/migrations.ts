@@ -3,7 +3,7 @@
  * records applied ones and takes a lock, so several instances starting at
  * once against one PostgreSQL database apply each migration exactly once.
  */
-import type { ColumnDefinitionBuilder, Kysely, Migration, MigrationProvider } from "kysely";
+import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider } from "kysely";
 import type { DatabaseLocation } from "./database-url";
 
 type Dialect = DatabaseLocation["dialect"];
@@ -67,6 +67,50 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .on("outbox")
           .columns(["user_id", "id"])
           .execute();
+      },
+    },
+    "2026-12-01-002-event-log-sequences": {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("outbox").addColumn("sequence", "integer").execute();
+        // Rows written before sequences existed are numbered in their append order, per user.
+        await sql`
+          update outbox set sequence = numbered.sequence
+          from (select id, row_number() over (partition by user_id order by id) as sequence from outbox) as numbered
+          where outbox.id = numbered.id`.execute(db);
+        if (dialect === "postgres") {
+          await sql`alter table outbox alter column sequence set not null`.execute(db);
+        }
+        await db.schema
+          .createIndex("outbox_user_id_sequence")
+          .unique()
+          .on("outbox")
+          .columns(["user_id", "sequence"])
+          .execute();
+        await db.schema
+          .createTable("user_sequences")
+          .addColumn("user_id", "text", (column) => column.primaryKey())
+          .addColumn("last_sequence", "integer", (column) => column.notNull())
+          .addColumn("pruned_through", "integer", (column) => column.notNull().defaultTo(0))
+          .execute();
+        await sql`
+          insert into user_sequences (user_id, last_sequence, pruned_through)
+          select user_id, max(sequence), 0 from outbox group by user_id`.execute(db);
+        await db.schema
+          .createTable("idempotency_keys")
+          .addColumn("user_id", "text", (column) => column.notNull())
+          .addColumn("idempotency_key", "text", (column) => column.notNull())
+          .addColumn("fingerprint", "text", (column) => column.notNull())
+          .addColumn("event_id", "text", (column) => column.notNull())
+          .addColumn("expires_at", "text", (column) => column.notNull())
+          .addPrimaryKeyConstraint("idempotency_keys_pk", ["user_id", "idempotency_key"])
+          .execute();
+        await db.schema
+          .createIndex("idempotency_keys_expires_at")
+          .on("idempotency_keys")
+          .column("expires_at")
+          .execute();
+        // Retention and replay read a user's rows by sequence, and old rows by age.
+        await db.schema.createIndex("outbox_created_at").on("outbox").column("created_at").execute();
       },
     },
   };

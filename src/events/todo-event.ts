@@ -11,6 +11,11 @@ export type JsonObject = { [key: string]: unknown };
 
 export interface TodoEventPayload {
   readonly event_id: string;
+  /**
+   * The user's event number: 1, 2, 3, … in the order their events were appended to the log, and
+   * so in Kafka for that user. A gap is an event whose publish failed (a FAILED trigger).
+   */
+  readonly sequence: number;
   readonly action: string;
   readonly task_id: number;
   /** Always the verified subject of the JWT, never a client-supplied value. */
@@ -19,6 +24,9 @@ export interface TodoEventPayload {
   readonly occurred_at: string;
   readonly schema_version: typeof EVENT_SCHEMA_VERSION;
 }
+
+/** An event before the log gives it its sequence. */
+export type TodoEventDraft = Omit<TodoEventPayload, "sequence">;
 
 export interface NewTodoEvent {
   readonly action: string;
@@ -30,7 +38,7 @@ export interface NewTodoEvent {
   readonly occurredAt?: Date;
 }
 
-export function createTodoEvent(input: NewTodoEvent): TodoEventPayload {
+export function draftTodoEvent(input: NewTodoEvent): TodoEventDraft {
   return {
     event_id: input.eventId ?? randomUUID(),
     action: input.action,

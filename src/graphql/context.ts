@@ -1,5 +1,6 @@
 import type { AuthenticatedUser } from "../auth/access-token";
 import type { EventHistoryService } from "../events/log/event-history.service";
+import type { TodoEventSubscriptions } from "../events/delivery/resumed-subscription";
 import type { TodoEventFeed } from "../events/delivery/todo-event-feed";
 import type { TriggerService } from "../events/trigger/trigger.service";
 import type { Logger } from "../logging/logger";
@@ -12,6 +13,8 @@ export interface Services {
   readonly eventHistory: EventHistoryService;
   /** Live events for subscriptions, fed by the Dapr delivery route. */
   readonly todoEventFeed: TodoEventFeed;
+  /** Subscriptions, resumed from the log after a sequence when asked. */
+  readonly subscriptions: TodoEventSubscriptions;
 }
 
 /** Built once per request (HTTP) or per operation (WebSocket). */

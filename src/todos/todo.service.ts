@@ -12,7 +12,7 @@ import type { DatabaseSchema } from "../db/schema";
 import { assertValidIdempotencyKey } from "../shared/idempotency-key";
 import { pageSizeOf, type Page } from "../shared/page";
 import type { EventLog } from "../events/log/event-log";
-import { createTodoEvent, type JsonObject } from "../events/todo-event";
+import { draftTodoEvent, type JsonObject } from "../events/todo-event";
 import {
   assertValidDueAt,
   normaliseDescription,
@@ -118,8 +118,9 @@ export class TodoService {
   }
 
   /** For triggerTodoEvent: does this task belong to the caller? */
-  async isOwnedBy(userId: string, taskId: number): Promise<boolean> {
-    return this.deps.todos.exists(this.deps.db, userId, taskId);
+  /** Inside the caller's transaction when one is given (a trigger checks ownership in its own). */
+  async isOwnedBy(userId: string, taskId: number, executor: Kysely<DatabaseSchema> = this.deps.db): Promise<boolean> {
+    return this.deps.todos.exists(executor, userId, taskId);
   }
 
   async update(user: AuthenticatedUser, id: number, patch: TodoPatch, context: MutationContext = {}): Promise<Todo> {
@@ -193,8 +194,12 @@ export class TodoService {
     details: JsonObject,
     context: MutationContext,
   ): Promise<void> {
-    const event = createTodoEvent({ action, taskId: todo.id, userId: user.id, details, occurredAt: this.now() });
-    await this.deps.events.append(trx, event, context.traceparent);
+    const draft = draftTodoEvent({ action, taskId: todo.id, userId: user.id, details, occurredAt: this.now() });
+    await this.deps.events.append(
+      trx,
+      draft,
+      context.traceparent === undefined ? {} : { traceparent: context.traceparent },
+    );
   }
 }
 

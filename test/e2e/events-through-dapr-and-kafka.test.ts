@@ -17,12 +17,12 @@ import {
   type TodoEventHistoryQuery,
 } from "../generated/graphql";
 import { DaprEventPublisher } from "../../src/events/dapr/dapr-event-publisher";
-import { createTodoEvent } from "../../src/events/todo-event";
 import { silentLogger } from "../support/logger";
 import { postGraphQL } from "../support/test-server";
 import { tokenFor } from "../support/tokens";
 import { TopicReader, type KafkaRecord } from "../stack/kafka";
 import { startStack, STACK_START_TIMEOUT_MS, STACK_STOP_TIMEOUT_MS, type Stack } from "../stack/stack";
+import { todoEventPayload } from "../support/event-payloads";
 
 const TOPIC = "todo-events";
 const DELIVERY_TIMEOUT_MS = 30_000;
@@ -383,7 +383,7 @@ describe("a bulk publish through the real sidecar (the relay's path)", () => {
         logger: silentLogger,
       });
       const eventOf = (userId: string, details: Record<string, unknown>) =>
-        createTodoEvent({ action: "task_reviewed", taskId: 1, userId, details });
+        todoEventPayload({ action: "task_reviewed", taskId: 1, userId, details });
       const first = eventOf(`bulk-a-${run}`, { note: "first" });
       // Over the producer's 1 MB message limit: Kafka refuses this entry alone.
       const oversized = eventOf(`bulk-b-${run}`, { blob: "x".repeat(1_500_000) });

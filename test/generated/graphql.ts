@@ -125,8 +125,13 @@ export type QueryTodosArgs = {
 
 export type Subscription = {
   __typename?: 'Subscription';
-  /** The caller's own events as Dapr delivers them (after they reached the broker); never another user's. */
+  /** The caller's own events, never another user's: live as Dapr delivers them, or, with afterSequence, first every logged event after that sequence in order, then live, with no gap and no duplicate at the switch. */
   todoEvents: TodoEvent;
+};
+
+
+export type SubscriptionTodoEventsArgs = {
+  afterSequence?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A todo; only its owner can see or change it. */
@@ -154,7 +159,7 @@ export type TodoEdge = {
   node: Todo;
 };
 
-/** An event caused by the caller's todo mutations, as recorded in the outbox. */
+/** One of the caller's events, triggered or caused by a todo mutation, as recorded in the log. */
 export type TodoEvent = {
   __typename?: 'TodoEvent';
   action: Scalars['String']['output'];
@@ -163,10 +168,12 @@ export type TodoEvent = {
   details: Scalars['JSONObject']['output'];
   /** The CloudEvent id consumers see (payload event_id). */
   eventId: Scalars['ID']['output'];
-  /** Why the last attempt failed, while the event is pending. */
+  /** Why the last attempt failed (pending or failed events). */
   lastError?: Maybe<Scalars['String']['output']>;
   occurredAt: Scalars['DateTimeISO']['output'];
   publishedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** The caller's event number: 1, 2, 3, … in the order the events happened (payload sequence). */
+  sequence: Scalars['Int']['output'];
   status: TodoEventStatus;
   taskId: Scalars['Int']['output'];
 };
@@ -193,9 +200,13 @@ export type TodoEventInput = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
-/** Where an event is in the outbox. */
+/** Where an event is in the log. */
 export type TodoEventStatus =
+  /** A triggerTodoEvent whose publish failed: never relayed; its sequence is a gap in the topic. */
+  | 'FAILED'
+  /** Waiting to be published. */
   | 'PENDING'
+  /** Accepted by the broker. */
   | 'PUBLISHED';
 
 export type TodoFilter = {
@@ -209,6 +220,8 @@ export type TriggerTodoEventPayload = {
   /** The CloudEvent id consumers see; stable across idempotent retries. */
   eventId: Scalars['ID']['output'];
   message: Scalars['String']['output'];
+  /** The event's number in the caller's log; stable across idempotent retries. */
+  sequence: Scalars['Int']['output'];
   success: Scalars['Boolean']['output'];
 };
 

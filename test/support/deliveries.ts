@@ -3,9 +3,10 @@ import { randomUUID } from "node:crypto";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
-import { createTodoEvent, type TodoEventPayload } from "../../src/events/todo-event";
+import type { TodoEventPayload } from "../../src/events/todo-event";
 import { MAX_DETAILS_BYTES } from "../../src/events/todo-event-rules";
 import { DELIVERY_PATH } from "../../src/http/dapr-routes";
+import { todoEventPayload } from "./event-payloads";
 
 export function cloudEventFor(event: TodoEventPayload): Record<string, unknown> {
   return {
@@ -22,7 +23,7 @@ export function cloudEventFor(event: TodoEventPayload): Record<string, unknown> 
 }
 
 export function eventFor(userId: string, taskId = 1, action = "task_created"): TodoEventPayload {
-  return createTodoEvent({ eventId: randomUUID(), action, taskId, userId, details: { via: "test" } });
+  return todoEventPayload({ eventId: randomUUID(), action, taskId, userId, details: { via: "test" } });
 }
 
 /**
@@ -35,7 +36,7 @@ export function largestLegalEventFor(taskId = 1): TodoEventPayload {
   const quotes = '"'.repeat(Math.floor((MAX_DETAILS_BYTES - prefix) / 2));
   const details = { quotes };
   if (Buffer.byteLength(JSON.stringify(details)) > MAX_DETAILS_BYTES) throw new Error("details over the limit");
-  return createTodoEvent({ eventId: randomUUID(), action: "task_created", taskId, userId: "€".repeat(256), details });
+  return todoEventPayload({ eventId: randomUUID(), action: "task_created", taskId, userId: "€".repeat(256), details });
 }
 
 /** What daprd POSTs when the subscription has bulkSubscribe on: entries with ids, each a CloudEvent. */

@@ -32,7 +32,11 @@ export interface GraphQLHarness {
   readonly database: TestDatabase;
   /** Not started: tests drive it with `drainOnce()` for determinism. */
   readonly relay: OutboxRelay;
-  /** Creates a todo owned by `userId` (through the service) and returns its id. */
+  /**
+   * Creates a todo owned by `userId` (through the service) and returns its id. The relay then
+   * publishes its task_created event and the publisher forgets it, so a test sees only what it
+   * causes, and a trigger need not wait behind the todo's pending event.
+   */
   todoFor(userId: string, title?: string): Promise<number>;
   close(): Promise<void>;
   /** Runs an operation as `userId` (a freshly signed token), or anonymously when `userId` is null. */
@@ -73,7 +77,10 @@ export async function createGraphQLHarness(
     database,
     relay,
     async todoFor(userId, title = "a todo") {
-      return (await services.todos.create({ id: userId }, { title })).id;
+      const { id } = await services.todos.create({ id: userId }, { title });
+      await relay.drainOnce();
+      publisher.forget();
+      return id;
     },
     async close() {
       await server.stop();

@@ -76,6 +76,13 @@ export class InMemoryEventPublisher implements EventPublisher {
     return outcomes;
   }
 
+  /** Forgets what was published so far (fixtures that publish before the test starts). */
+  forget(): void {
+    this.published.splice(0);
+    this.batches.splice(0);
+    this.attempts = 0;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

@@ -29,6 +29,9 @@ export function parseDeliveredEvent(body: unknown): ParsedDelivery {
   if (!isObject(details)) return invalid("details is not an object");
   // Subscribers' sockets serialise details recursively: refuse what our own rules would have.
   if (isNestedDeeperThan(details, MAX_DETAILS_DEPTH)) return invalid("details nested too deeply");
+  // Events of other producers (the seed's services) carry no sequence: 0 says "not from the log".
+  const sequence = data.sequence ?? 0;
+  if (!Number.isSafeInteger(sequence) || (sequence as number) < 0) return invalid("invalid sequence");
   const occurredAt = data.occurred_at ?? body.time;
   if (typeof occurredAt !== "string" || Number.isNaN(Date.parse(occurredAt))) return invalid("invalid occurred_at");
 
@@ -36,6 +39,7 @@ export function parseDeliveredEvent(body: unknown): ParsedDelivery {
     ok: true,
     event: {
       event_id: eventId,
+      sequence: sequence as number,
       action: data.action,
       task_id: data.task_id as number,
       user_id: data.user_id,

@@ -5,7 +5,21 @@
  */
 import type { Kysely } from "kysely";
 import type { DatabaseSchema } from "../../db/schema";
-import type { TodoEventPayload } from "../todo-event";
+import type { TodoEventDraft, TodoEventPayload } from "../todo-event";
+
+export interface AppendOptions {
+  /** W3C trace context of the request that caused the event. */
+  readonly traceparent?: string;
+  /** Set by a trigger that publishes the event itself: the relay leaves the row alone until then. */
+  readonly claimUntil?: Date;
+}
+
+export interface AppendedEvent {
+  /** The row's id in the log (global append order). */
+  readonly id: number;
+  /** The payload as it will be published, with the user's next sequence. */
+  readonly payload: TodoEventPayload;
+}
 
 export interface EventLog {
   /**
@@ -15,5 +29,6 @@ export interface EventLog {
    * interleaving with another of theirs.
    */
   serialiseUserWrites(trx: Kysely<DatabaseSchema>, userId: string): Promise<void>;
-  append(trx: Kysely<DatabaseSchema>, event: TodoEventPayload, traceparent?: string): Promise<void>;
+  /** Gives the event the user's next sequence and appends it, PENDING, in the caller's transaction. */
+  append(trx: Kysely<DatabaseSchema>, draft: TodoEventDraft, options?: AppendOptions): Promise<AppendedEvent>;
 }

@@ -12,6 +12,7 @@ import type { Logger } from "../../logging/logger";
 import type { EventPublisher, PublishOutcome } from "../event-publisher";
 import type { OutboxRecord, OutboxRepository } from "./outbox.repository";
 import type { RelayLeadership } from "./relay-leadership";
+import type { EventRetention } from "./retention";
 
 /** The relay's timings and sizes that configuration (or a test) sets. */
 export interface OutboxRelayTuning {
@@ -26,6 +27,8 @@ export interface OutboxRelayTuning {
 
 export interface OutboxRelayOptions extends OutboxRelayTuning {
   readonly db: Kysely<DatabaseSchema>;
+  /** Pruned by whichever instance relays, between passes. */
+  readonly retention?: EventRetention;
   readonly outbox: OutboxRepository;
   readonly publisher: EventPublisher;
   readonly leadership: RelayLeadership;
@@ -181,6 +184,7 @@ export class OutboxRelay {
       let published = 0;
       try {
         published = await this.drainOnce();
+        await this.options.retention?.runIfDue();
       } catch (error) {
         // The database is unreachable or restarting: keep the rows, try again later.
         log.error({ err: error }, "outbox relay pass failed");

@@ -1,20 +1,22 @@
 /**
- * The transactional outbox: events written in the same transaction as the
- * change that caused them, published later by the relay. It doubles as each
- * user's event history.
+ * The event log: every event appended in the same transaction as its cause,
+ * with the user's next sequence. It is the transactional outbox (the relay
+ * publishes PENDING rows), each user's history, and the source a resumed
+ * subscription replays from.
  */
 import { sql, type Kysely, type Selectable } from "kysely";
 import type { DatabaseDialect } from "../../db/database";
 import type { DatabaseSchema, OutboxTable } from "../../db/schema";
-import type { TodoEventPayload } from "../todo-event";
-import type { EventLog } from "./event-log";
+import type { TodoEventDraft, TodoEventPayload } from "../todo-event";
+import type { AppendOptions, AppendedEvent, EventLog } from "./event-log";
 
 type Executor = Kysely<DatabaseSchema>;
 
-export type OutboxStatus = "PENDING" | "PUBLISHED";
+export type OutboxStatus = "PENDING" | "PUBLISHED" | "FAILED";
 
 export interface OutboxRecord {
   readonly id: number;
+  readonly sequence: number;
   readonly event: TodoEventPayload;
   readonly status: OutboxStatus;
   readonly attempts: number;
@@ -49,24 +51,96 @@ export class OutboxRepository implements EventLog {
     await sql`select pg_advisory_xact_lock(${USER_LOCK_NAMESPACE}, hashtext(${userId}))`.execute(trx);
   }
 
-  async append(db: Executor, event: TodoEventPayload, traceparent?: string): Promise<void> {
-    await db
+  async append(trx: Executor, draft: TodoEventDraft, options: AppendOptions = {}): Promise<AppendedEvent> {
+    const sequence = await this.nextSequence(trx, draft.user_id);
+    const payload: TodoEventPayload = { ...draft, sequence };
+    const row = await trx
       .insertInto("outbox")
       .values({
-        event_id: event.event_id,
-        user_id: event.user_id,
-        action: event.action,
-        task_id: event.task_id,
-        payload: JSON.stringify(event),
+        event_id: payload.event_id,
+        sequence,
+        user_id: payload.user_id,
+        action: payload.action,
+        task_id: payload.task_id,
+        payload: JSON.stringify(payload),
         status: "PENDING",
         attempts: 0,
         last_error: null,
-        created_at: event.occurred_at,
-        next_attempt_at: event.occurred_at,
+        created_at: payload.occurred_at,
+        // A claimed row (a trigger publishing it now) is not due for the relay until the claim ends.
+        next_attempt_at: (options.claimUntil ?? new Date(payload.occurred_at)).toISOString(),
         published_at: null,
-        traceparent: traceparent ?? null,
+        traceparent: options.traceparent ?? null,
       })
-      .execute();
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    return { id: Number(row.id), payload };
+  }
+
+  /** Under the user's lock (serialiseUserWrites), so numbers are handed out in commit order. */
+  private async nextSequence(trx: Executor, userId: string): Promise<number> {
+    const row = await trx
+      .insertInto("user_sequences")
+      .values({ user_id: userId, last_sequence: 1, pruned_through: 0 })
+      .onConflict((conflict) =>
+        conflict.column("user_id").doUpdateSet({ last_sequence: sql<number>`user_sequences.last_sequence + 1` }),
+      )
+      .returning("last_sequence")
+      .executeTakeFirstOrThrow();
+    return Number(row.last_sequence);
+  }
+
+  /** Whether one of the user's events still waits to be published (by the relay or a trigger). */
+  async hasPending(db: Executor, userId: string): Promise<boolean> {
+    const row = await db
+      .selectFrom("outbox")
+      .select("id")
+      .where("user_id", "=", userId)
+      .where("status", "=", "PENDING")
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async findById(db: Executor, id: number): Promise<OutboxRecord | undefined> {
+    const row = await db.selectFrom("outbox").selectAll().where("id", "=", id).executeTakeFirst();
+    return row === undefined ? undefined : toRecord(row);
+  }
+
+  async findByEventId(db: Executor, eventId: string): Promise<OutboxRecord | undefined> {
+    const row = await db.selectFrom("outbox").selectAll().where("event_id", "=", eventId).executeTakeFirst();
+    return row === undefined ? undefined : toRecord(row);
+  }
+
+  /** Takes a FAILED row back for another publish attempt; false when another request already did. */
+  async claimFailed(db: Executor, id: number, claimUntil: Date): Promise<boolean> {
+    const result = await db
+      .updateTable("outbox")
+      .set({ status: "PENDING", next_attempt_at: claimUntil.toISOString() })
+      .where("id", "=", id)
+      .where("status", "=", "FAILED")
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
+   * A trigger's publish failed: the row becomes FAILED, which the relay never publishes, and the
+   * user's later rows are no longer held back by it. False when the row was no longer PENDING
+   * (the relay published it meanwhile).
+   */
+  async markTriggerFailed(db: Executor, id: number, error: string, at: Date): Promise<boolean> {
+    const result = await db
+      .updateTable("outbox")
+      .set((eb) => ({
+        status: "FAILED",
+        attempts: eb("attempts", "+", 1),
+        last_error: error.slice(0, MAX_ERROR_LENGTH),
+        next_attempt_at: at.toISOString(),
+      }))
+      .where("id", "=", id)
+      .where("status", "=", "PENDING")
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   /**
@@ -127,6 +201,74 @@ export class OutboxRepository implements EventLog {
     return rows.map(toRecord);
   }
 
+  /**
+   * The user's events after `afterSequence`, oldest first, for a resumed subscription. FAILED
+   * rows never reached the broker and are left out; PENDING ones are in, since their delivery
+   * may race the replay (the subscriber drops the copy that arrives later).
+   */
+  async replay(db: Executor, userId: string, afterSequence: number, limit: number): Promise<OutboxRecord[]> {
+    const rows = await db
+      .selectFrom("outbox")
+      .selectAll()
+      .where("user_id", "=", userId)
+      .where("sequence", ">", afterSequence)
+      .where("status", "!=", "FAILED")
+      .orderBy("sequence")
+      .limit(limit)
+      .execute();
+    return rows.map(toRecord);
+  }
+
+  /** The highest of the user's sequences that retention has removed (0 when none). */
+  async prunedThrough(db: Executor, userId: string): Promise<number> {
+    const row = await db
+      .selectFrom("user_sequences")
+      .select("pruned_through")
+      .where("user_id", "=", userId)
+      .executeTakeFirst();
+    return row === undefined ? 0 : Number(row.pruned_through);
+  }
+
+  /**
+   * Removes up to `limit` PUBLISHED or FAILED rows appended before `before`, oldest first, and
+   * records per user how far the log was pruned. PENDING rows are never removed.
+   */
+  async prune(db: Executor, before: Date, limit: number): Promise<number> {
+    return db.transaction().execute(async (trx) => {
+      const victims = await trx
+        .selectFrom("outbox")
+        .select(["id", "user_id", "sequence"])
+        .where("status", "in", ["PUBLISHED", "FAILED"])
+        .where("created_at", "<", before.toISOString())
+        .orderBy("id")
+        .limit(limit)
+        .execute();
+      if (victims.length === 0) return 0;
+      await trx
+        .deleteFrom("outbox")
+        .where(
+          "id",
+          "in",
+          victims.map((victim) => victim.id),
+        )
+        .execute();
+      const highestByUser = new Map<string, number>();
+      for (const victim of victims) {
+        highestByUser.set(victim.user_id, Math.max(highestByUser.get(victim.user_id) ?? 0, Number(victim.sequence)));
+      }
+      for (const [userId, sequence] of highestByUser) {
+        await trx
+          .updateTable("user_sequences")
+          .set((eb) => ({
+            pruned_through: sql<number>`case when ${eb.ref("pruned_through")} < ${sequence} then ${sequence} else ${eb.ref("pruned_through")} end`,
+          }))
+          .where("user_id", "=", userId)
+          .execute();
+      }
+      return victims.length;
+    });
+  }
+
   async backlog(db: Executor, now: Date): Promise<OutboxBacklog> {
     const row = await db
       .selectFrom("outbox")
@@ -144,6 +286,7 @@ export class OutboxRepository implements EventLog {
 function toRecord(row: Selectable<OutboxTable>): OutboxRecord {
   return {
     id: Number(row.id),
+    sequence: Number(row.sequence),
     event: JSON.parse(row.payload) as TodoEventPayload,
     status: row.status as OutboxStatus,
     attempts: row.attempts,

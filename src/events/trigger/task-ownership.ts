@@ -3,6 +3,10 @@
  * todos module answers it (TodoService has this shape); the composition root
  * hands it in, so the events module never imports todos.
  */
+import type { Kysely } from "kysely";
+import type { DatabaseSchema } from "../../db/schema";
+
 export interface TaskOwnership {
-  isOwnedBy(userId: string, taskId: number): Promise<boolean>;
+  /** Asked inside the trigger's transaction, which appends the event only for an owned task. */
+  isOwnedBy(userId: string, taskId: number, executor: Kysely<DatabaseSchema>): Promise<boolean>;
 }

@@ -1,28 +1,43 @@
 /**
- * `triggerTodoEvent`'s rules: validate, bind the event to the verified user,
- * publish synchronously (the seed's semantics) and report a failure as
- * EVENT_PUBLISH_FAILED without taking the server down.
+ * `triggerTodoEvent` on top of the event log, with the seed's semantics: the
+ * event is appended (with the user's next sequence) in one transaction with
+ * the ownership check and the idempotency key, published synchronously, and
+ * marked PUBLISHED before the answer; a publish that fails or times out marks
+ * it FAILED and answers EVENT_PUBLISH_FAILED.
+ *
+ * Order per user holds because a trigger publishes its event itself only when
+ * none of the user's earlier events is still pending; it then claims the row,
+ * so the relay holds back the user's later events until the claim is settled.
+ * Otherwise the relay publishes it after the earlier ones, and the trigger
+ * waits for that, within the same publish timeout.
  */
-import { randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
+import type { Kysely } from "kysely";
 import { AppError, InvalidInputError, NotFoundError } from "../../app-error";
-import { ErrorCode } from "../../error-codes";
 import type { AuthenticatedUser } from "../../auth/access-token";
+import type { DatabaseSchema } from "../../db/schema";
+import { ErrorCode } from "../../error-codes";
 import type { Logger } from "../../logging/logger";
-import type { EventPublisher, PublishOutcome } from "../event-publisher";
-import type { IdempotencyKeys } from "./idempotency-keys";
-import type { TaskOwnership } from "./task-ownership";
-import { createTodoEvent } from "../todo-event";
+import type { EventPublisher } from "../event-publisher";
+import type { OutboxRecord, OutboxRepository } from "../log/outbox.repository";
+import { draftTodoEvent, type TodoEventPayload } from "../todo-event";
 import { assertValidTriggerRequest, type TriggerRequest } from "../todo-event-rules";
+import type { IdempotencyKeyRepository } from "./idempotency-key.repository";
+import type { TaskOwnership } from "./task-ownership";
 
 export class EventPublishFailedError extends AppError {
-  constructor(readonly eventId: string) {
-    // The client learns the event id so it can retry with its idempotency key knowingly.
-    super(ErrorCode.EVENT_PUBLISH_FAILED, "Failed to publish event", { eventId });
+  constructor(
+    readonly eventId: string,
+    readonly sequence: number,
+  ) {
+    // The client learns the event so it can retry with its idempotency key knowingly.
+    super(ErrorCode.EVENT_PUBLISH_FAILED, "Failed to publish event", { eventId, sequence });
   }
 }
 
 export interface TriggeredEvent {
   readonly eventId: string;
+  readonly sequence: number;
   /** True when an earlier request with the same idempotency key already published it. */
   readonly replayed: boolean;
 }
@@ -33,81 +48,169 @@ export interface TriggerContext {
 }
 
 export interface TriggerServiceDependencies {
+  readonly db: Kysely<DatabaseSchema>;
+  readonly log: OutboxRepository;
+  readonly keys: IdempotencyKeyRepository;
   readonly publisher: EventPublisher;
-  readonly idempotencyKeys: IdempotencyKeys;
   readonly tasks: TaskOwnership;
+  /** How long one publish may take; also how long a trigger waits for the relay to publish its event. */
+  readonly publishTimeoutMs: number;
+  /** How long an idempotency key is kept. */
+  readonly idempotencyWindowMs: number;
+  /** Tells the relay that an event is waiting for it. */
+  readonly onEventQueued: () => void;
+  readonly now?: () => Date;
 }
 
+/** A claim outlives the publish it covers, so a slow answer never lets the relay publish the row too. */
+const CLAIM_MARGIN_MS = 5000;
+/** How often a trigger looks at a row it waits for: quickly at first, then more calmly. */
+const FIRST_POLL_MS = 5;
+const MAX_POLL_MS = 50;
+
+type Appended =
+  | { readonly kind: "claimed" | "queued"; readonly record: OutboxRecord }
+  | { readonly kind: "existing"; readonly eventId: string };
+
 export class TriggerService {
-  private readonly publisher: EventPublisher;
-  private readonly idempotencyKeys: IdempotencyKeys;
-  private readonly tasks: TaskOwnership;
+  private readonly now: () => Date;
 
-  constructor(deps: TriggerServiceDependencies) {
-    ({ publisher: this.publisher, idempotencyKeys: this.idempotencyKeys, tasks: this.tasks } = deps);
-  }
-
-  /** How much the idempotency store holds now; bounded by its options. */
-  get idempotencyKeyUsage(): { readonly entries: number; readonly estimatedBytes: number } {
-    return { entries: this.idempotencyKeys.size, estimatedBytes: this.idempotencyKeys.estimatedBytes };
+  constructor(private readonly deps: TriggerServiceDependencies) {
+    this.now = deps.now ?? (() => new Date());
   }
 
   async trigger(user: AuthenticatedUser, request: TriggerRequest, context: TriggerContext): Promise<TriggeredEvent> {
     const serialisedDetails = assertValidTriggerRequest(request);
-    // The seed never checked this: an event may only name one of the caller's own todos.
-    if (!(await this.tasks.isOwnedBy(user.id, request.taskId))) throw new NotFoundError("Todo");
     const key = request.idempotencyKey ?? undefined;
-    if (key === undefined) {
-      const eventId = randomUUID();
-      await this.publishOrFail(user, request, eventId, context);
-      return { eventId, replayed: false };
-    }
-
-    // The store keeps only a digest of this, however large the details.
-    const fingerprint = `${request.taskId}\u0000${request.action}\u0000${serialisedDetails}`;
-    const reservation = this.idempotencyKeys.reserve(user.id, key, fingerprint, randomUUID);
-    switch (reservation.kind) {
-      case "conflict":
-        throw new InvalidInputError("input.idempotencyKey", "was already used for a different event");
-      case "published":
-        return { eventId: reservation.eventId, replayed: true };
-      case "in-flight": {
-        const outcome = await reservation.outcome;
-        if (!outcome.ok) throw new EventPublishFailedError(reservation.eventId);
-        return { eventId: reservation.eventId, replayed: true };
+    const fingerprint =
+      key === undefined ? undefined : digestOf(`${request.taskId}\u0000${request.action}\u0000${serialisedDetails}`);
+    const appended = await this.deps.db.transaction().execute(async (trx): Promise<Appended> => {
+      await this.deps.log.serialiseUserWrites(trx, user.id);
+      // The seed never checked this: an event may only name one of the caller's own todos.
+      if (!(await this.deps.tasks.isOwnedBy(user.id, request.taskId, trx))) throw new NotFoundError("Todo");
+      const now = this.now();
+      if (key !== undefined && fingerprint !== undefined) {
+        const stored = await this.deps.keys.find(trx, user.id, key, now);
+        if (stored !== undefined) {
+          if (stored.fingerprint !== fingerprint) {
+            throw new InvalidInputError("input.idempotencyKey", "was already used for a different event");
+          }
+          return { kind: "existing", eventId: stored.eventId };
+        }
       }
-      case "new":
-      case "retry":
-        await this.publishOrFail(user, request, reservation.eventId, context, (outcome) =>
-          this.idempotencyKeys.track(reservation, outcome),
-        );
-        return { eventId: reservation.eventId, replayed: false };
+      const draft = draftTodoEvent({
+        action: request.action,
+        taskId: request.taskId,
+        userId: user.id,
+        details: request.details ?? {},
+        occurredAt: now,
+      });
+      // Publishing now is only safe for the order when nothing of the user's is still waiting.
+      const queued = await this.deps.log.hasPending(trx, user.id);
+      const { id } = await this.deps.log.append(trx, draft, {
+        ...(context.traceparent === undefined ? {} : { traceparent: context.traceparent }),
+        ...(queued ? {} : { claimUntil: this.claimDeadline(now) }),
+      });
+      if (key !== undefined && fingerprint !== undefined) {
+        const expiresAt = new Date(now.getTime() + this.deps.idempotencyWindowMs);
+        await this.deps.keys.remember(trx, { userId: user.id, key, fingerprint, eventId: draft.event_id, expiresAt });
+      }
+      const record = await this.deps.log.findById(trx, id);
+      if (record === undefined) throw new Error(`log row ${id} vanished inside its own transaction`);
+      return { kind: queued ? "queued" : "claimed", record };
+    });
+
+    switch (appended.kind) {
+      case "claimed":
+        return this.publishClaimed(appended.record, context, false);
+      case "queued":
+        this.deps.onEventQueued();
+        return this.awaitRelay(appended.record, context, { owned: true, replayed: false });
+      case "existing":
+        return this.retry(appended.eventId, context);
     }
   }
 
-  private async publishOrFail(
-    user: AuthenticatedUser,
-    request: TriggerRequest,
-    eventId: string,
-    context: TriggerContext,
-    onPublishStarted?: (outcome: Promise<PublishOutcome>) => void,
-  ): Promise<void> {
-    const event = createTodoEvent({
-      eventId,
-      action: request.action,
-      taskId: request.taskId,
-      userId: user.id,
-      details: request.details ?? {},
-    });
-    const pending = this.publisher.publish(event, { traceparent: context.traceparent });
-    onPublishStarted?.(pending);
-    const outcome = await pending;
-    const where = { ...this.publisher.destination, userId: user.id, eventId, action: event.action };
-    if (outcome.ok) {
-      context.log.info(where, "event published");
-      return;
+  /** A retry with the same key: the same row is answered, or published again if it failed. */
+  private async retry(eventId: string, context: TriggerContext): Promise<TriggeredEvent> {
+    const record = await this.deps.log.findByEventId(this.deps.db, eventId);
+    if (record === undefined) {
+      // Retention removed the row; only published or failed rows are ever removed.
+      throw new EventPublishFailedError(eventId, 0);
     }
-    context.log.error({ ...where, reason: outcome.reason, detail: outcome.detail }, "event publish failed");
-    throw new EventPublishFailedError(eventId);
+    if (record.status === "PUBLISHED") return { eventId, sequence: record.sequence, replayed: true };
+    if (record.status === "FAILED") {
+      // Whoever claims it publishes it; a concurrent retry that loses the claim waits for the outcome.
+      if (await this.deps.log.claimFailed(this.deps.db, record.id, this.claimDeadline(this.now()))) {
+        return this.publishClaimed(record, context, false);
+      }
+    }
+    return this.awaitRelay(record, context, { owned: false, replayed: true });
   }
+
+  private async publishClaimed(
+    record: OutboxRecord,
+    context: TriggerContext,
+    replayed: boolean,
+  ): Promise<TriggeredEvent> {
+    const event = record.event;
+    const outcome = await this.deps.publisher.publish(
+      event,
+      record.traceparent === null ? {} : { traceparent: record.traceparent },
+    );
+    const where = { ...this.deps.publisher.destination, ...identify(event) };
+    if (outcome.ok) {
+      await this.deps.log.markPublished(this.deps.db, [record.id], this.now());
+      context.log.debug(where, "event published");
+      return { eventId: event.event_id, sequence: event.sequence, replayed };
+    }
+    await this.deps.log.markTriggerFailed(this.deps.db, record.id, `${outcome.reason}: ${outcome.detail}`, this.now());
+    context.log.error({ ...where, reason: outcome.reason, detail: outcome.detail }, "event publish failed");
+    throw new EventPublishFailedError(event.event_id, event.sequence);
+  }
+
+  /**
+   * Waits for the row to leave PENDING: the relay publishing it after the user's earlier events,
+   * or another request's publish of it. A row of this request's own that is still pending at
+   * the deadline is marked FAILED, so the relay will not publish it after the client was told.
+   */
+  private async awaitRelay(
+    record: OutboxRecord,
+    context: TriggerContext,
+    { owned, replayed }: { owned: boolean; replayed: boolean },
+  ): Promise<TriggeredEvent> {
+    const event = record.event;
+    const deadline = this.now().getTime() + this.deps.publishTimeoutMs;
+    let pollMs = FIRST_POLL_MS;
+    for (;;) {
+      const current = await this.deps.log.findById(this.deps.db, record.id);
+      if (current?.status === "PUBLISHED") return { eventId: event.event_id, sequence: event.sequence, replayed };
+      if (current === undefined || current.status === "FAILED") break;
+      if (this.now().getTime() >= deadline) {
+        const reason = "timeout: the relay did not publish the event in time";
+        if (owned && !(await this.deps.log.markTriggerFailed(this.deps.db, record.id, reason, this.now()))) {
+          // The relay published it just now.
+          return this.awaitRelay(record, context, { owned: false, replayed });
+        }
+        context.log.error({ ...this.deps.publisher.destination, ...identify(event), reason }, "event publish failed");
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      pollMs = Math.min(MAX_POLL_MS, pollMs * 2);
+    }
+    throw new EventPublishFailedError(event.event_id, event.sequence);
+  }
+
+  private claimDeadline(now: Date): Date {
+    return new Date(now.getTime() + this.deps.publishTimeoutMs + CLAIM_MARGIN_MS);
+  }
+}
+
+function identify(event: TodoEventPayload): Record<string, unknown> {
+  return { userId: event.user_id, eventId: event.event_id, sequence: event.sequence, action: event.action };
+}
+
+/** The key's first request as a digest: 16 KiB of details need not be kept for a day per key. */
+function digestOf(fingerprint: string): string {
+  return createHash("sha256").update(fingerprint, "utf8").digest("base64url");
 }

@@ -1,7 +1,7 @@
-import { Authorized, Resolver, Root, Subscription, type PubSub } from "type-graphql";
-import type { TodoEventPayload } from "../../events/todo-event";
+import { Arg, Authorized, Int, Resolver, Root, Subscription, type PubSub } from "type-graphql";
+import type { SubscribedEvent } from "../../events/delivery/resumed-subscription";
 import { authenticatedUser, type GraphQLContext } from "../context";
-import { todoEventOfDelivery } from "./todo-event.mapper";
+import { todoEventOfSubscription } from "./todo-event.mapper";
 import { TodoEvent } from "./todo-event.type";
 
 @Resolver()
@@ -9,14 +9,24 @@ export class TodoEventSubscriptionResolver {
   @Authorized()
   @Subscription(() => TodoEvent, {
     name: "todoEvents",
-    description: "The caller's own events as Dapr delivers them (after they reached the broker); never another user's.",
-    subscribe: ({ context }) => {
+    description:
+      "The caller's own events, never another user's: live as Dapr delivers them, or, with afterSequence, first every " +
+      "logged event after that sequence in order, then live, with no gap and no duplicate at the switch.",
+    subscribe: ({ context, args }) => {
       const graphqlContext = context as GraphQLContext;
-      return graphqlContext.services.todoEventFeed.subscribe(authenticatedUser(graphqlContext).id);
+      const { afterSequence } = args as { afterSequence?: number | null };
+      return graphqlContext.services.subscriptions.subscribe(authenticatedUser(graphqlContext).id, afterSequence);
     },
   })
-  todoEventDelivered(@Root() event: TodoEventPayload): TodoEvent {
-    return todoEventOfDelivery(event);
+  todoEventDelivered(
+    @Root() event: SubscribedEvent,
+    @Arg("afterSequence", () => Int, {
+      nullable: true,
+      description: "The last sequence the client saw; an older one than the retained log is CURSOR_EXPIRED.",
+    })
+    _afterSequence?: number | null,
+  ): TodoEvent {
+    return todoEventOfSubscription(event);
   }
 }
 

@@ -16,7 +16,7 @@ export class TodoEventResolver {
     @Arg("taskId", () => Int) taskId: number,
     @Ctx() context: GraphQLContext,
   ): Promise<TriggerTodoEventPayload> {
-    const { eventId, replayed } = await context.services.triggers.trigger(
+    const { eventId, sequence, replayed } = await context.services.triggers.trigger(
       authenticatedUser(context),
       { taskId, action: input.action, details: input.details, idempotencyKey: input.idempotencyKey },
       { log: context.log, traceparent: context.traceparent },
@@ -25,6 +25,7 @@ export class TodoEventResolver {
       success: true,
       message: replayed ? "Event already published (idempotent retry)" : "Event published successfully",
       eventId,
+      sequence,
     };
   }
 }

@@ -6,13 +6,31 @@ import { connectionTypes } from "../pagination";
 export enum TodoEventStatus {
   PENDING = "PENDING",
   PUBLISHED = "PUBLISHED",
+  FAILED = "FAILED",
 }
-registerEnumType(TodoEventStatus, { name: "TodoEventStatus", description: "Where an event is in the outbox." });
+registerEnumType(TodoEventStatus, {
+  name: "TodoEventStatus",
+  description: "Where an event is in the log.",
+  valuesConfig: {
+    PENDING: { description: "Waiting to be published." },
+    PUBLISHED: { description: "Accepted by the broker." },
+    FAILED: {
+      description: "A triggerTodoEvent whose publish failed: never relayed; its sequence is a gap in the topic.",
+    },
+  },
+});
 
-@ObjectType({ description: "An event caused by the caller's todo mutations, as recorded in the outbox." })
+@ObjectType({
+  description: "One of the caller's events, triggered or caused by a todo mutation, as recorded in the log.",
+})
 export class TodoEvent {
   @Field(() => ID, { description: "The CloudEvent id consumers see (payload event_id)." })
   eventId!: string;
+
+  @Field(() => Int, {
+    description: "The caller's event number: 1, 2, 3, … in the order the events happened (payload sequence).",
+  })
+  sequence!: number;
 
   @Field(() => String)
   action!: string;
@@ -32,7 +50,7 @@ export class TodoEvent {
   @Field(() => Int, { nullable: true, description: "Publish attempts so far (null on live subscription deliveries)." })
   attempts!: number | null;
 
-  @Field(() => String, { nullable: true, description: "Why the last attempt failed, while the event is pending." })
+  @Field(() => String, { nullable: true, description: "Why the last attempt failed (pending or failed events)." })
   lastError!: string | null;
 
   @Field(() => Date, { nullable: true })

@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from "type-graphql";
+import { Field, ID, Int, ObjectType } from "type-graphql";
 
 @ObjectType()
 export class TriggerTodoEventPayload {
@@ -10,4 +10,7 @@ export class TriggerTodoEventPayload {
 
   @Field(() => ID, { description: "The CloudEvent id consumers see; stable across idempotent retries." })
   eventId!: string;
+
+  @Field(() => Int, { description: "The event's number in the caller's log; stable across idempotent retries." })
+  sequence!: number;
 }

@@ -45,6 +45,7 @@ describe.each(DIALECTS)("TodoService on %s", (dialect) => {
       });
       expect(payloadOf(row)).toEqual({
         event_id: row.event_id,
+        sequence: 1,
         action: "task_created",
         task_id: todo.id,
         user_id: "alice",

@@ -1,11 +1,12 @@
 /** Trigger publishes of one event-loop turn share a bulk publish; every caller still gets its own outcome. */
 import { CoalescingEventPublisher } from "../../../src/events/coalescing-event-publisher";
 import type { EventPublisher } from "../../../src/events/event-publisher";
-import { createTodoEvent, type TodoEventPayload } from "../../../src/events/todo-event";
+import type { TodoEventPayload } from "../../../src/events/todo-event";
 import { InMemoryEventPublisher } from "../../support/in-memory-event-publisher";
+import { todoEventPayload } from "../../support/event-payloads";
 
 const eventOf = (userId: string): TodoEventPayload =>
-  createTodoEvent({ action: "task_reviewed", taskId: 1, userId, details: {} });
+  todoEventPayload({ action: "task_reviewed", taskId: 1, userId, details: {} });
 
 describe("CoalescingEventPublisher", () => {
   let inner: InMemoryEventPublisher;

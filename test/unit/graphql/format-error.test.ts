@@ -29,9 +29,9 @@ describe("formatGraphQLError", () => {
       extensions: { code: "BAD_USER_INPUT", field: "input.action" },
     });
     expect(fromResolver(new NotFoundError("Todo")).extensions).toEqual({ code: "NOT_FOUND" });
-    expect(fromResolver(new EventPublishFailedError("e-1"))).toMatchObject({
+    expect(fromResolver(new EventPublishFailedError("e-1", 7))).toMatchObject({
       message: "Failed to publish event",
-      extensions: { code: "EVENT_PUBLISH_FAILED", eventId: "e-1" },
+      extensions: { code: "EVENT_PUBLISH_FAILED", eventId: "e-1", sequence: 7 },
     });
   });
 });

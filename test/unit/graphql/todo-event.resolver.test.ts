@@ -37,6 +37,8 @@ describe("triggerTodoEvent", () => {
     expect(message.topic).toBe("todo-events");
     expect(message.payload).toEqual({
       event_id: result.data?.triggerTodoEvent.eventId,
+      // The todo's own task_created is the user's first event.
+      sequence: 2,
       action: "task_created",
       task_id: taskId,
       user_id: "user-456",

@@ -1,9 +1,10 @@
 /** Reading daprd's bulk publish answers: an entry counts as delivered only when the answer allows no doubt. */
 import { bulkPublishEntries, failedBulkEntries } from "../../../../src/events/dapr/dapr-bulk-publish";
-import { createTodoEvent, publishMetadataFor } from "../../../../src/events/todo-event";
+import { publishMetadataFor } from "../../../../src/events/todo-event";
+import { todoEventPayload } from "../../../support/event-payloads";
 
 const events = ["alice", "bob"].map((userId) =>
-  createTodoEvent({ action: "task_created", taskId: 1, userId, details: { title: "t" } }),
+  todoEventPayload({ action: "task_created", taskId: 1, userId, details: { title: "t" } }),
 );
 
 describe("bulkPublishEntries", () => {

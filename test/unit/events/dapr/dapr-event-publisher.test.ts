@@ -5,10 +5,10 @@
 import { createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { DaprEventPublisher } from "../../../../src/events/dapr/dapr-event-publisher";
-import { createTodoEvent } from "../../../../src/events/todo-event";
 import { silentLogger } from "../../../support/logger";
+import { todoEventPayload } from "../../../support/event-payloads";
 
-const event = createTodoEvent({ action: "task_created", taskId: 1, userId: "user-456", details: {} });
+const event = todoEventPayload({ action: "task_created", taskId: 1, userId: "user-456", details: {} });
 
 function publisherOn(port: number, publishTimeoutMs = 5000): DaprEventPublisher {
   return new DaprEventPublisher({
