@@ -65,11 +65,21 @@ module.exports = {
       to: { path: "node_modules/@dapr/dapr" },
     },
     {
-      name: "event-flows-meet-only-at-the-contract",
+      name: "event-flows-stay-apart",
       severity: "error",
       comment:
-        "events/dapr, log, delivery and trigger each import only the contract and the port at events/ root, never each other.",
+        "events/dapr and events/log import no other flow; trigger and delivery build on the log (a trigger appends to " +
+        "it, a resumed subscription replays it) but not on each other or on the Dapr adapter.",
       from: { path: "^src/events/(dapr|log|delivery|trigger)/" },
+      to: {
+        path: "^src/events/(dapr|log|delivery|trigger)/",
+        pathNot: ["^src/events/$1/", "^src/events/log/"],
+      },
+    },
+    {
+      name: "the-log-and-the-adapter-know-no-other-flow",
+      severity: "error",
+      from: { path: "^src/events/(dapr|log)/" },
       to: { path: "^src/events/(dapr|log|delivery|trigger)/", pathNot: "^src/events/$1/" },
     },
     {
