@@ -109,8 +109,9 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .on("idempotency_keys")
           .column("expires_at")
           .execute();
-        // Retention and replay read a user's rows by sequence, and old rows by age.
+        // Retention reads old rows by age; a trigger asks whether its user has a pending row.
         await db.schema.createIndex("outbox_created_at").on("outbox").column("created_at").execute();
+        await db.schema.createIndex("outbox_user_id_status").on("outbox").columns(["user_id", "status"]).execute();
       },
     },
   };

@@ -161,10 +161,12 @@ export class TriggerService {
     const where = { ...this.deps.publisher.destination, ...identify(event) };
     if (outcome.ok) {
       await this.deps.log.markPublished(this.deps.db, [record.id], this.now());
+      await this.releaseHeldBack(event.user_id);
       context.log.debug(where, "event published");
       return { eventId: event.event_id, sequence: event.sequence, replayed };
     }
     await this.deps.log.markTriggerFailed(this.deps.db, record.id, `${outcome.reason}: ${outcome.detail}`, this.now());
+    await this.releaseHeldBack(event.user_id);
     context.log.error({ ...where, reason: outcome.reason, detail: outcome.detail }, "event publish failed");
     throw new EventPublishFailedError(event.event_id, event.sequence);
   }
@@ -199,6 +201,11 @@ export class TriggerService {
       pollMs = Math.min(MAX_POLL_MS, pollMs * 2);
     }
     throw new EventPublishFailedError(event.event_id, event.sequence);
+  }
+
+  /** The claim held the user's later events back; the relay takes them at once rather than at its next poll. */
+  private async releaseHeldBack(userId: string): Promise<void> {
+    if (await this.deps.log.hasPending(this.deps.db, userId)) this.deps.onEventQueued();
   }
 
   private claimDeadline(now: Date): Date {
