@@ -3,7 +3,8 @@
  * replays the user's logged events after that sequence, oldest first, then
  * continues with live deliveries. The live feed is joined before the replay is
  * read, so an event that commits meanwhile arrives live; one that is both
- * replayed and delivered live is passed on once.
+ * replayed and delivered live is passed on once, and so is one the client had
+ * already seen before it resumed.
  */
 import type { Kysely } from "kysely";
 import { AppError, InvalidInputError } from "../../app-error";
@@ -32,8 +33,8 @@ export class CursorExpiredError extends AppError {
 
 /** Replay reads the log in pages this size. */
 const REPLAY_PAGE = 100;
-/** Replayed sequences remembered for dropping their live copies; only the last ones can race. */
-const REMEMBERED_SEQUENCES = 1000;
+/** Gaps remembered (failed triggers a retry may still publish); gaps are rare, so few are kept. */
+const REMEMBERED_GAPS = 1000;
 
 export class TodoEventSubscriptions {
   constructor(
@@ -82,7 +83,8 @@ class LiveOnly implements AsyncIterableIterator<SubscribedEvent> {
  */
 class ReplayThenLive implements AsyncIterableIterator<SubscribedEvent> {
   private readonly replayed: OutboxRecord[] = [];
-  private readonly sent = new Set<number>();
+  /** Sequences the replay passed over (FAILED rows, never published): a retry may still publish one. */
+  private readonly gaps = new Set<number>();
   private replaying = true;
   private closed = false;
 
@@ -104,8 +106,7 @@ class ReplayThenLive implements AsyncIterableIterator<SubscribedEvent> {
       }
       const result = await this.live.next();
       if (result.done === true) return { value: undefined, done: true };
-      // A live copy of an event the replay already sent (its delivery raced the replay).
-      if (this.sent.has(result.value.sequence)) continue;
+      if (this.alreadySent(result.value.sequence)) continue;
       return { value: { payload: result.value, status: "PUBLISHED" }, done: false };
     }
     return { value: undefined, done: true };
@@ -121,10 +122,21 @@ class ReplayThenLive implements AsyncIterableIterator<SubscribedEvent> {
     return this;
   }
 
+  /**
+   * The client has every sequence up to the cursor (what it resumed after, then the replay) but
+   * the gaps. A live copy of one of those raced the replay, or comes from an instance whose
+   * consumer lags behind: it is dropped. Events of other producers carry no sequence (0).
+   */
+  private alreadySent(sequence: number): boolean {
+    if (sequence === 0 || sequence > this.cursor) return false;
+    return !this.gaps.delete(sequence);
+  }
+
   private sendReplayed(record: OutboxRecord): IteratorResult<SubscribedEvent> {
+    for (let missing = this.cursor + 1; missing < record.sequence && this.gaps.size < REMEMBERED_GAPS; missing++) {
+      this.gaps.add(missing);
+    }
     this.cursor = record.sequence;
-    this.sent.add(record.sequence);
-    if (this.sent.size > REMEMBERED_SEQUENCES) this.sent.delete(this.sent.values().next().value as number);
     const status = record.status === "PUBLISHED" ? "PUBLISHED" : "PENDING";
     return { value: { payload: record.event, status }, done: false };
   }
