@@ -7,14 +7,15 @@
  */
 import { randomUUID } from "node:crypto";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { parse } from "graphql";
 import {
   CompleteTodoDocument,
   CreateTodoDocument,
   DeleteTodoDocument,
-  TodoEventHistoryDocument,
   TriggerTodoEventDocument,
   UpdateTodoDocument,
   type TodoEventHistoryQuery,
+  type TodoEventHistoryQueryVariables,
 } from "../generated/graphql";
 import { DaprEventPublisher } from "../../src/events/dapr/dapr-event-publisher";
 import { silentLogger } from "../support/logger";
@@ -30,6 +31,7 @@ const DELIVERY_TIMEOUT_MS = 30_000;
 /** The event payload (snake_case, fields only ever added), as the seed's consumers read it. */
 interface TodoEventPayload {
   readonly event_id: string;
+  readonly sequence: number;
   readonly action: string;
   readonly task_id: number;
   readonly user_id: string;
@@ -46,7 +48,19 @@ interface TodoCloudEvent {
   readonly data: TodoEventPayload;
 }
 
-type HistoryNode = TodoEventHistoryQuery["todoEvents"]["edges"][number]["node"];
+type HistoryNode = TodoEventHistoryQuery["todoEvents"]["edges"][number]["node"] & { readonly sequence: number };
+
+/** The history with each event's sequence, which consumers see as the payload's `sequence`. */
+const EventLogDocument: TypedDocumentNode<
+  { todoEvents: { edges: { node: HistoryNode }[] } },
+  TodoEventHistoryQueryVariables
+> = parse(`
+  query EventLog($first: Int, $after: String) {
+    todoEvents(first: $first, after: $after) {
+      edges { node { eventId sequence action taskId details occurredAt status attempts lastError publishedAt } }
+    }
+  }
+`);
 
 const cloudEvent = (record: KafkaRecord): TodoCloudEvent => record.value as TodoCloudEvent;
 const eventIdOf = (record: KafkaRecord): string => cloudEvent(record).id;
@@ -101,9 +115,9 @@ async function as<TData, TVariables>(
   return response.body.data;
 }
 
-/** The user's outbox history, newest first. */
+/** The user's event log, newest first. */
 async function historyOf(userId: string): Promise<HistoryNode[]> {
-  const data = await as(userId, TodoEventHistoryDocument, { first: 100 });
+  const data = await as(userId, EventLogDocument, { first: 100 });
   return data.todoEvents.edges.map((edge) => edge.node);
 }
 
@@ -148,6 +162,16 @@ function kafkaOrderOf(records: readonly KafkaRecord[], userId: string, eventIds:
   return order;
 }
 
+const sequenceOf = (record: KafkaRecord): number => cloudEvent(record).data.sequence;
+
+/** The sequences of `userId`'s records in Kafka order, every delivery counted. */
+function kafkaSequencesOf(records: readonly KafkaRecord[], userId: string): number[] {
+  return records.filter((record) => record.key === userId).map(sequenceOf);
+}
+
+/** 1, 2, …, count. */
+const oneTo = (count: number): number[] => Array.from({ length: count }, (_, index) => index + 1);
+
 const run = randomUUID().slice(0, 8);
 const alice = `alice-${run}`;
 const bob = `bob-${run}`;
@@ -174,6 +198,8 @@ describe("publishing through daprd to Kafka, for two users with their own JWTs",
   let records: readonly KafkaRecord[] = [];
 
   const byId = (eventId: string): KafkaRecord[] => records.filter((record) => eventIdOf(record) === eventId);
+  /** Every event of the user, triggered or caused by a mutation, as the log holds them (newest first). */
+  const loggedIdsOf = (user: string): string[] => histories.get(user)!.map((node) => node.eventId);
   const onlyRecord = (eventId: string): KafkaRecord => {
     const found = byId(eventId);
     expect(found).toHaveLength(1);
@@ -206,29 +232,37 @@ describe("publishing through daprd to Kafka, for two users with their own JWTs",
       for (const user of users) await as(user, DeleteTodoDocument, { id: todoIds.get(user)! });
 
       for (const user of users) {
-        const history = await waitForHistory(user, (nodes) => nodes.length === 4 && allPublished(nodes));
+        const history = await waitForHistory(user, (nodes) => nodes.length === 6 && allPublished(nodes));
         expect(history.map((node) => [node.action, node.status])).toEqual([
           ["task_deleted", "PUBLISHED"],
+          ["task_reviewed", "PUBLISHED"],
           ["task_completed", "PUBLISHED"],
           ["task_updated", "PUBLISHED"],
+          ["task_reviewed", "PUBLISHED"],
           ["task_created", "PUBLISHED"],
         ]);
         histories.set(user, history);
       }
-      const expected = users.flatMap((user) => [
-        ...triggered.get(user)!,
-        ...histories.get(user)!.map((node) => node.eventId),
-      ]);
-      records = await topic.waitFor(containsAll(expected), DELIVERY_TIMEOUT_MS);
+      records = await topic.waitFor(containsAll(users.flatMap(loggedIdsOf)), DELIVERY_TIMEOUT_MS);
     },
     2 * DELIVERY_TIMEOUT_MS + 30_000,
+  );
+
+  it(
+    "logs each triggered event in the user's history under the eventId triggerTodoEvent returned",
+    withStackLogs(async () => {
+      for (const user of users) {
+        const reviews = histories.get(user)!.filter((node) => node.action === "task_reviewed");
+        expect(reviews.map((node) => node.eventId)).toEqual([...triggered.get(user)!].reverse());
+      }
+    }),
   );
 
   it(
     "delivers every event of both users to the topic exactly once",
     withStackLogs(async () => {
       for (const user of users) {
-        const ids = [...triggered.get(user)!, ...histories.get(user)!.map((node) => node.eventId)];
+        const ids = loggedIdsOf(user);
         expect(ids).toHaveLength(6);
         const counts = countByEventId(records);
         expect(ids.map((id) => [id, counts.get(id) ?? 0])).toEqual(ids.map((id) => [id, 1]));
@@ -240,7 +274,7 @@ describe("publishing through daprd to Kafka, for two users with their own JWTs",
     "puts the verified user id in the user_id header",
     withStackLogs(async () => {
       for (const user of users) {
-        for (const id of [...triggered.get(user)!, ...histories.get(user)!.map((node) => node.eventId)]) {
+        for (const id of loggedIdsOf(user)) {
           expect(onlyRecord(id).headers.user_id).toBe(user);
         }
       }
@@ -251,7 +285,7 @@ describe("publishing through daprd to Kafka, for two users with their own JWTs",
     "keys each record by the user id, so a user's events share one partition",
     withStackLogs(async () => {
       for (const user of users) {
-        const own = [...triggered.get(user)!, ...histories.get(user)!.map((node) => node.eventId)].map(onlyRecord);
+        const own = loggedIdsOf(user).map(onlyRecord);
         expect(own.map((record) => record.key)).toEqual(own.map(() => user));
         expect(own.map((record) => record.headers.partitionKey)).toEqual(own.map(() => user));
         expect(new Set(own.map((record) => record.partition)).size).toBe(1);
@@ -318,11 +352,13 @@ describe("publishing through daprd to Kafka, for two users with their own JWTs",
             "event_id",
             "occurred_at",
             "schema_version",
+            "sequence",
             "task_id",
             "user_id",
           ]);
           expect(event.data).toEqual({
             event_id: node.eventId,
+            sequence: node.sequence,
             action: node.action,
             task_id: todoIds.get(user),
             user_id: user,
@@ -331,8 +367,12 @@ describe("publishing through daprd to Kafka, for two users with their own JWTs",
             schema_version: 1,
           });
         }
+        // The triggered events' details are the client's own (see the test on the JWT subject).
         const details = Object.fromEntries(
-          histories.get(user)!.map((node) => [node.action, cloudEvent(onlyRecord(node.eventId)).data.details]),
+          histories
+            .get(user)!
+            .filter((node) => node.action !== "task_reviewed")
+            .map((node) => [node.action, cloudEvent(onlyRecord(node.eventId)).data.details]),
         );
         expect(details).toEqual({
           task_created: {
@@ -365,6 +405,88 @@ describe("publishing through daprd to Kafka, for two users with their own JWTs",
     "keeps each user's records in the order of the user's event history",
     withStackLogs(async () => {
       expectKafkaOrderOfHistories(records, histories);
+    }),
+  );
+});
+
+describe("the users' sequences in Kafka, for three users mixing createTodo, completeTodo and triggerTodoEvent", () => {
+  const sequencedUsers = [1, 2, 3].map((index) => `sequenced-${index}-${run}`);
+  const ROUNDS = 3;
+  /** Per round: a create, two triggers, then a complete, a trigger and a create at once. */
+  const EVENTS_PER_ROUND = 6;
+  const histories = new Map<string, HistoryNode[]>();
+  let records: readonly KafkaRecord[] = [];
+
+  const trigger = async (user: string, taskId: number, round: number): Promise<void> => {
+    const data = await as(user, TriggerTodoEventDocument, {
+      taskId,
+      input: { action: "task_reviewed", details: { round } },
+    });
+    expect(data.triggerTodoEvent).toMatchObject({ success: true });
+  };
+
+  beforeAll(
+    async () => {
+      // The users run at once. A trigger right after a mutation waits for the relay to publish the
+      // mutation's event first; one with nothing pending publishes itself; and the concurrent
+      // requests of one user race a trigger's own publish against the relay's.
+      await Promise.all(
+        sequencedUsers.map(async (user) => {
+          for (let round = 0; round < ROUNDS; round++) {
+            const taskId = (await as(user, CreateTodoDocument, { input: { title: `round ${round}` } })).createTodo.id;
+            await trigger(user, taskId, round);
+            await trigger(user, taskId, round);
+            await Promise.all([
+              as(user, CompleteTodoDocument, { id: taskId }),
+              trigger(user, taskId, round),
+              as(user, CreateTodoDocument, { input: { title: `round ${round}, second` } }),
+            ]);
+          }
+        }),
+      );
+      for (const user of sequencedUsers) {
+        histories.set(
+          user,
+          await waitForHistory(user, (nodes) => nodes.length === ROUNDS * EVENTS_PER_ROUND && allPublished(nodes)),
+        );
+      }
+      const everyEventId = sequencedUsers.flatMap((user) => histories.get(user)!.map((node) => node.eventId));
+      records = await topic.waitFor(containsAll(everyEventId), DELIVERY_TIMEOUT_MS);
+    },
+    2 * DELIVERY_TIMEOUT_MS + 30_000,
+  );
+
+  it(
+    "numbers each user's events 1, 2, 3, … in the order of the user's log",
+    withStackLogs(async () => {
+      for (const user of sequencedUsers) {
+        const oldestFirst = [...histories.get(user)!].reverse();
+        expect(oldestFirst.map((node) => [node.sequence, node.status])).toEqual(
+          oneTo(ROUNDS * EVENTS_PER_ROUND).map((sequence) => [sequence, "PUBLISHED"]),
+        );
+      }
+    }),
+  );
+
+  it(
+    "carries in each record the sequence the user's log gave its event",
+    withStackLogs(async () => {
+      for (const user of sequencedUsers) {
+        const logged = new Map(histories.get(user)!.map((node) => [node.eventId, node.sequence]));
+        const own = records.filter((record) => record.key === user);
+        expect(own.map((record) => [eventIdOf(record), sequenceOf(record)])).toEqual(
+          own.map((record) => [eventIdOf(record), logged.get(eventIdOf(record))]),
+        );
+      }
+    }),
+  );
+
+  it(
+    "puts each user's sequences on the topic strictly increasing, every one of them once",
+    withStackLogs(async () => {
+      for (const user of sequencedUsers) {
+        expect(kafkaSequencesOf(records, user)).toEqual(oneTo(ROUNDS * EVENTS_PER_ROUND));
+      }
     }),
   );
 });
@@ -419,6 +541,9 @@ describe("while the sidecar is down", () => {
   const todoIds = new Map<string, number>();
   const eventIdsBeforeOutage = new Map<string, Set<string>>();
   let failedEventId: string | undefined;
+  let failedSequence: number | undefined;
+  const drained = new Map<string, HistoryNode[]>();
+  let drainedRecords: readonly KafkaRecord[] = [];
 
   beforeAll(async () => {
     for (const user of users) {
@@ -452,6 +577,16 @@ describe("while the sidecar is down", () => {
       expect(elapsedMs).toBeLessThan(2000);
       failedEventId = error.extensions?.eventId as string | undefined;
       expect(failedEventId).toEqual(expect.any(String));
+      failedSequence = error.extensions?.sequence as number | undefined;
+      expect(failedSequence).toEqual(expect.any(Number));
+    }),
+  );
+
+  it(
+    "logs the failed trigger as FAILED under the sequence its error named",
+    withStackLogs(async () => {
+      const failed = (await historyOf(alice)).find((node) => node.eventId === failedEventId);
+      expect(failed).toMatchObject({ sequence: failedSequence, status: "FAILED", lastError: expect.any(String) });
     }),
   );
 
@@ -470,7 +605,7 @@ describe("while the sidecar is down", () => {
         [bob, 2],
       ] as const) {
         const newEvents = (nodes: HistoryNode[]): HistoryNode[] =>
-          nodes.filter((node) => !eventIdsBeforeOutage.get(user)!.has(node.eventId));
+          nodes.filter((node) => !eventIdsBeforeOutage.get(user)!.has(node.eventId) && node.eventId !== failedEventId);
         // Wait until the relay has tried (and failed) at least once: the events must stay pending, not vanish.
         const history = await waitForHistory(
           user,
@@ -490,22 +625,27 @@ describe("while the sidecar is down", () => {
     withStackLogs(async () => {
       const restartMs = await stack.startDaprd();
       const drainStarted = performance.now();
-      const histories = new Map<string, HistoryNode[]>();
-      for (const user of users) histories.set(user, await waitForHistory(user, allPublished, 60_000));
+      const histories = drained;
+      // The FAILED trigger stays FAILED: the relay never publishes what a client was told had failed.
+      const settled = (nodes: HistoryNode[]): boolean => nodes.every((node) => node.status !== "PENDING");
+      for (const user of users) histories.set(user, await waitForHistory(user, settled, 60_000));
       process.stderr.write(
         `[e2e] daprd restarted in ${restartMs} ms; outbox drained ${Math.round(performance.now() - drainStarted)} ms after\n`,
       );
       for (const user of users) {
         expect(histories.get(user)!.map((node) => [node.eventId, node.status])).toEqual(
-          histories.get(user)!.map((node) => [node.eventId, "PUBLISHED"]),
+          histories.get(user)!.map((node) => [node.eventId, node.eventId === failedEventId ? "FAILED" : "PUBLISHED"]),
         );
       }
 
-      // Every outbox event of either user: from before, during and after the outage.
-      expect(histories.get(alice)).toHaveLength(4 + 1 + 3);
-      expect(histories.get(bob)).toHaveLength(4 + 1 + 2);
-      const everyEventId = users.flatMap((user) => histories.get(user)!.map((node) => node.eventId));
+      // Every logged event of either user: from before (four mutations, two triggers), during and after the outage.
+      expect(histories.get(alice)).toHaveLength(6 + 1 + 1 + 3);
+      expect(histories.get(bob)).toHaveLength(6 + 1 + 2);
+      const everyEventId = users
+        .flatMap((user) => histories.get(user)!.map((node) => node.eventId))
+        .filter((id) => id !== failedEventId);
       const records = await topic.waitFor(containsAll(everyEventId), DELIVERY_TIMEOUT_MS);
+      drainedRecords = records;
       const counts = countByEventId(records);
       const missing = everyEventId.filter((id) => (counts.get(id) ?? 0) === 0);
       expect(missing).toEqual([]);
@@ -515,8 +655,24 @@ describe("while the sidecar is down", () => {
       // Nothing half-done: the trigger that failed never reached the broker.
       expect(counts.get(failedEventId!) ?? 0).toBe(0);
 
-      expectKafkaOrderOfHistories(records, histories);
+      const published = new Map(
+        [...histories].map(([user, nodes]) => [user, nodes.filter((node) => node.eventId !== failedEventId)]),
+      );
+      expectKafkaOrderOfHistories(records, published);
     }),
     120_000,
+  );
+
+  it(
+    "leaves a gap in the user's sequences on the topic only where the log has the FAILED trigger",
+    withStackLogs(async () => {
+      for (const user of users) {
+        const everySequence = oneTo(drained.get(user)!.length);
+        const expected =
+          user === alice ? everySequence.filter((sequence) => sequence !== failedSequence) : everySequence;
+        const firstDeliveries = [...new Set(kafkaSequencesOf(drainedRecords, user))];
+        expect(firstDeliveries).toEqual(expected);
+      }
+    }),
   );
 });

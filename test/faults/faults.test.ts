@@ -3,9 +3,12 @@
  * at least once and in order per user is only proven when a part fails mid-stream:
  * daprd killed, the broker stopped, the API killed mid-relay, PostgreSQL
  * restarted. After each: every acknowledged mutation has its event in Kafka,
- * none is lost, each user's events keep their order, duplicates are counted,
- * and no todo exists without its event.
+ * none is lost, each user's events keep their order and their sequences rise
+ * with no gap but a FAILED trigger's, duplicates are counted, and no todo
+ * exists without its event.
  */
+import { TriggerTodoEventDocument } from "../generated/graphql";
+import { asUser, createTodoAs, postGraphQL } from "../support/test-server";
 import { startTempPostgres, stopAll, type TempPostgres } from "../stack/postgres";
 import { startStack, STACK_START_TIMEOUT_MS, STACK_STOP_TIMEOUT_MS, type Stack } from "../stack/stack";
 import { audit, kafkaRecordsFor, type Audit } from "./support/audit";
@@ -48,11 +51,13 @@ const pendingEvents = async (stack: Stack): Promise<number | undefined> => {
   return body.checks?.outbox?.pending;
 };
 
+/** `alsoAudited`: users outside the load whose events the fault's own steps cause. */
 async function runFault(
   stack: Stack,
   fault: string,
   users: string[],
   inject: () => Promise<number>,
+  alsoAudited: string[] = [],
 ): Promise<FaultReport> {
   const load = new MutationLoad(stack.origin, users);
   await waitFor("the load to get going", async () => (load.acknowledgedCount >= 20 ? true : undefined));
@@ -66,14 +71,15 @@ async function runFault(
   await waitFor("the outbox to drain", async () => ((await pendingEvents(stack)) === 0 ? true : undefined));
   const drainedAfterRestartMs = Date.now() - restartedAt;
 
-  const records = await kafkaRecordsFor(stack.origin, stack.brokers, users);
+  const audited = [...users, ...alsoAudited];
+  const records = await kafkaRecordsFor(stack.origin, stack.brokers, audited);
   const report = {
     fault,
     unacknowledged,
     failures,
     restartMs,
     drainedAfterRestartMs,
-    ...(await audit(stack.origin, users, acknowledged, records)),
+    ...(await audit(stack.origin, audited, acknowledged, records)),
   };
   reports.push(report);
   process.stderr.write(`[faults] ${JSON.stringify(report)}\n`);
@@ -84,11 +90,33 @@ function expectNothingLost(report: FaultReport): void {
   expect({
     lost: report.lost,
     orderViolations: report.orderViolations,
+    sequenceViolations: report.sequenceViolations,
+    sequenceGaps: report.sequenceGaps,
     acknowledgedWithoutEvent: report.acknowledgedWithoutEvent,
     todosWithoutEvent: report.todosWithoutEvent,
-  }).toEqual({ lost: 0, orderViolations: 0, acknowledgedWithoutEvent: 0, todosWithoutEvent: 0 });
+  }).toEqual({
+    lost: 0,
+    orderViolations: 0,
+    sequenceViolations: 0,
+    sequenceGaps: 0,
+    acknowledgedWithoutEvent: 0,
+    todosWithoutEvent: 0,
+  });
   expect(report.acknowledged).toBeGreaterThan(40);
-  expect(report.delivered).toBe(report.recorded);
+  // A FAILED trigger was never published: the client was told so.
+  expect(report.delivered).toBe(report.recorded - report.failed);
+}
+
+/** triggerTodoEvent as `userId`; returns the error code, or undefined when it was published. */
+async function triggerAs(stack: Stack, userId: string, taskId: number): Promise<string | undefined> {
+  const response = await postGraphQL(
+    stack.origin,
+    TriggerTodoEventDocument,
+    { taskId, input: { action: "task_reviewed" } },
+    asUser(userId),
+  );
+  if (response.body.data?.triggerTodoEvent.success === true) return undefined;
+  return String(response.body.errors?.[0]?.extensions?.code);
 }
 
 describe("on SQLite", () => {
@@ -104,10 +132,29 @@ describe("on SQLite", () => {
   it(
     "loses nothing when daprd is killed (SIGKILL) and restarted",
     async () => {
-      const report = await runFault(stack, "daprd SIGKILL", ["dk-1", "dk-2", "dk-3"], async () => {
-        await stack.killDaprd();
-        await new Promise((resolve) => setTimeout(resolve, 2000));
-        return stack.startDaprd();
+      // Besides the load, one user triggers an event while the sidecar is down: its publish fails,
+      // and the sequence it took must be the only gap among that user's records.
+      const reviewer = "dk-reviewer";
+      const taskId = await createTodoAs(stack.origin, reviewer, "reviewed across the crash");
+      const outcomes: (string | undefined)[] = [];
+      const report = await runFault(
+        stack,
+        "daprd SIGKILL",
+        ["dk-1", "dk-2", "dk-3"],
+        async () => {
+          await stack.killDaprd();
+          outcomes.push(await triggerAs(stack, reviewer, taskId));
+          await new Promise((resolve) => setTimeout(resolve, 2000));
+          const restartMs = await stack.startDaprd();
+          outcomes.push(await triggerAs(stack, reviewer, taskId));
+          return restartMs;
+        },
+        [reviewer],
+      );
+      expect(outcomes).toEqual(["EVENT_PUBLISH_FAILED", undefined]);
+      expect({ failed: report.failed, failedSequenceGaps: report.failedSequenceGaps }).toEqual({
+        failed: 1,
+        failedSequenceGaps: 1,
       });
       expectNothingLost(report);
     },

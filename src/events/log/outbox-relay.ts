@@ -97,7 +97,12 @@ export class OutboxRelay {
     if (rows.length === 0) return 0;
     let queues = queuesByUser(rows);
     let published = 0;
+    let round = 0;
     while (queues.length > 0) {
+      // Rows read for later rounds may have changed meanwhile: a queued trigger that timed out
+      // marked its row FAILED, and the client was told; such a row is passed over.
+      if (round++ > 0) queues = await this.withoutSettledHeads(queues);
+      if (queues.length === 0) break;
       const heads = queues.map((queue) => queue.head());
       const outcomes = await this.publishAll(heads);
       const publishedIds: number[] = [];
@@ -118,6 +123,21 @@ export class OutboxRelay {
       queues = next;
     }
     return published;
+  }
+
+  private async withoutSettledHeads(queues: UserQueue[]): Promise<UserQueue[]> {
+    const pending = await this.options.outbox.stillPending(
+      this.options.db,
+      queues.map((queue) => queue.head().id),
+    );
+    return queues.filter((queue) => {
+      while (!pending.has(queue.head().id)) {
+        if (!queue.advance()) return false;
+        // A later row of the same user was read in the same pass; it is still due.
+        pending.add(queue.head().id);
+      }
+      return true;
+    });
   }
 
   /** Outcomes in the order of `records`, published in bulk requests of at most maxBulkEntries. */

@@ -166,6 +166,11 @@ export class OutboxRepository implements EventLog {
     return rows.map(toRecord);
   }
 
+  /**
+   * Marks rows that reached the broker. A row a timed-out trigger marked FAILED just before its
+   * publish was answered becomes PUBLISHED too: the log says what consumers got, and a retry with
+   * the key then answers the published event instead of publishing it again.
+   */
   async markPublished(db: Executor, ids: readonly number[], at: Date): Promise<void> {
     if (ids.length === 0) return;
     await db
@@ -177,8 +182,31 @@ export class OutboxRepository implements EventLog {
         last_error: null,
       }))
       .where("id", "in", ids)
+      .where("status", "in", ["PENDING", "FAILED"])
+      .execute();
+  }
+
+  /** Which of these rows are still PENDING (a trigger may have given up on one meanwhile). */
+  async stillPending(db: Executor, ids: readonly number[]): Promise<Set<number>> {
+    if (ids.length === 0) return new Set();
+    const rows = await db
+      .selectFrom("outbox")
+      .select("id")
+      .where("id", "in", ids)
       .where("status", "=", "PENDING")
       .execute();
+    return new Set(rows.map((row) => Number(row.id)));
+  }
+
+  /** Puts a FAILED row back in the relay's queue, behind the user's earlier pending rows. */
+  async requeueFailed(db: Executor, id: number, at: Date): Promise<boolean> {
+    const result = await db
+      .updateTable("outbox")
+      .set({ status: "PENDING", next_attempt_at: at.toISOString() })
+      .where("id", "=", id)
+      .where("status", "=", "FAILED")
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   async markFailed(db: Executor, id: number, error: string, nextAttemptAt: Date): Promise<void> {
@@ -287,7 +315,8 @@ function toRecord(row: Selectable<OutboxTable>): OutboxRecord {
   return {
     id: Number(row.id),
     sequence: Number(row.sequence),
-    event: JSON.parse(row.payload) as TodoEventPayload,
+    // Rows written before sequences existed got theirs from the migration, not in their payload.
+    event: { ...(JSON.parse(row.payload) as TodoEventPayload), sequence: Number(row.sequence) },
     status: row.status as OutboxStatus,
     attempts: row.attempts,
     lastError: row.last_error,

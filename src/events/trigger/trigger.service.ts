@@ -140,8 +140,15 @@ export class TriggerService {
     }
     if (record.status === "PUBLISHED") return { eventId, sequence: record.sequence, replayed: true };
     if (record.status === "FAILED") {
-      // Whoever claims it publishes it; a concurrent retry that loses the claim waits for the outcome.
-      if (await this.deps.log.claimFailed(this.deps.db, record.id, this.claimDeadline(this.now()))) {
+      // Behind earlier pending events of the user it goes back to the relay's queue, as a queued
+      // trigger does; otherwise whoever claims it publishes it. A concurrent retry that loses
+      // either race waits for the outcome.
+      if (await this.deps.log.hasPending(this.deps.db, record.event.user_id)) {
+        if (await this.deps.log.requeueFailed(this.deps.db, record.id, this.now())) {
+          this.deps.onEventQueued();
+          return this.awaitRelay(record, context, { owned: true, replayed: false });
+        }
+      } else if (await this.deps.log.claimFailed(this.deps.db, record.id, this.claimDeadline(this.now()))) {
         return this.publishClaimed(record, context, false);
       }
     }
