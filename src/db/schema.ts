@@ -32,7 +32,7 @@ export interface OutboxTable {
   user_id: string;
   action: string;
   task_id: number;
-  /** The full event payload as JSON text, exactly as it will be published. */
+  /** The event payload as JSON text, as it will be published but for `sequence`, which is the column. */
   payload: string;
   /** PENDING (the relay or a trigger will publish it), PUBLISHED, or FAILED (a trigger's failed publish; never relayed). */
   status: string;

@@ -52,29 +52,47 @@ export class OutboxRepository implements EventLog {
   }
 
   async append(trx: Executor, draft: TodoEventDraft, options: AppendOptions = {}): Promise<AppendedEvent> {
+    const row = {
+      event_id: draft.event_id,
+      user_id: draft.user_id,
+      action: draft.action,
+      task_id: draft.task_id,
+      // The sequence is the row's column; toRecord puts it into the payload.
+      payload: JSON.stringify(draft),
+      status: "PENDING",
+      attempts: 0,
+      last_error: null,
+      created_at: draft.occurred_at,
+      // A claimed row (a trigger publishing it now) is not due for the relay until the claim ends.
+      next_attempt_at: (options.claimUntil ?? new Date(draft.occurred_at)).toISOString(),
+      published_at: null,
+      traceparent: options.traceparent ?? null,
+    };
+    if (this.dialect === "postgres") {
+      // One round trip: the user's next number and the row together.
+      const result = await sql<{ id: number; sequence: number }>`
+        with next as (
+          insert into user_sequences (user_id, last_sequence, pruned_through) values (${draft.user_id}, 1, 0)
+          on conflict (user_id) do update set last_sequence = user_sequences.last_sequence + 1
+          returning last_sequence
+        )
+        insert into outbox (event_id, sequence, user_id, action, task_id, payload, status, attempts, last_error,
+                            created_at, next_attempt_at, published_at, traceparent)
+        select ${row.event_id}, next.last_sequence, ${row.user_id}, ${row.action}, ${row.task_id}, ${row.payload},
+               ${row.status}, ${row.attempts}, ${row.last_error}, ${row.created_at}, ${row.next_attempt_at},
+               ${row.published_at}, ${row.traceparent}
+        from next
+        returning id, sequence`.execute(trx);
+      const inserted = result.rows[0];
+      return { id: Number(inserted.id), payload: { ...draft, sequence: Number(inserted.sequence) } };
+    }
     const sequence = await this.nextSequence(trx, draft.user_id);
-    const payload: TodoEventPayload = { ...draft, sequence };
-    const row = await trx
+    const inserted = await trx
       .insertInto("outbox")
-      .values({
-        event_id: payload.event_id,
-        sequence,
-        user_id: payload.user_id,
-        action: payload.action,
-        task_id: payload.task_id,
-        payload: JSON.stringify(payload),
-        status: "PENDING",
-        attempts: 0,
-        last_error: null,
-        created_at: payload.occurred_at,
-        // A claimed row (a trigger publishing it now) is not due for the relay until the claim ends.
-        next_attempt_at: (options.claimUntil ?? new Date(payload.occurred_at)).toISOString(),
-        published_at: null,
-        traceparent: options.traceparent ?? null,
-      })
+      .values({ ...row, sequence })
       .returning("id")
       .executeTakeFirstOrThrow();
-    return { id: Number(row.id), payload };
+    return { id: Number(inserted.id), payload: { ...draft, sequence } };
   }
 
   /** Under the user's lock (serialiseUserWrites), so numbers are handed out in commit order. */

@@ -107,7 +107,7 @@ export class TriggerService {
       });
       // Publishing now is only safe for the order when nothing of the user's is still waiting.
       const queued = await this.deps.log.hasPending(trx, user.id);
-      const { id } = await this.deps.log.append(trx, draft, {
+      const { id, payload } = await this.deps.log.append(trx, draft, {
         ...(context.traceparent === undefined ? {} : { traceparent: context.traceparent }),
         ...(queued ? {} : { claimUntil: this.claimDeadline(now) }),
       });
@@ -115,8 +115,18 @@ export class TriggerService {
         const expiresAt = new Date(now.getTime() + this.deps.idempotencyWindowMs);
         await this.deps.keys.remember(trx, { userId: user.id, key, fingerprint, eventId: draft.event_id, expiresAt });
       }
-      const record = await this.deps.log.findById(trx, id);
-      if (record === undefined) throw new Error(`log row ${id} vanished inside its own transaction`);
+      const record: OutboxRecord = {
+        id,
+        sequence: payload.sequence,
+        event: payload,
+        status: "PENDING",
+        attempts: 0,
+        lastError: null,
+        createdAt: now,
+        nextAttemptAt: now,
+        publishedAt: null,
+        traceparent: context.traceparent ?? null,
+      };
       return { kind: queued ? "queued" : "claimed", record };
     });
 

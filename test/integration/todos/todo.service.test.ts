@@ -27,7 +27,12 @@ describe.each(DIALECTS)("TodoService on %s", (dialect) => {
 
   const outboxRows = () => database.db.selectFrom("outbox").selectAll().orderBy("id").execute();
   const todoCount = async () => (await database.db.selectFrom("todos").select("id").execute()).length;
-  const payloadOf = (row: { payload: string }) => JSON.parse(row.payload) as Record<string, unknown>;
+  /** The payload as the log publishes it: the stored JSON with the row's sequence. */
+  const payloadOf = (row: { payload: string; sequence?: number }) =>
+    ({ ...JSON.parse(row.payload), ...(row.sequence === undefined ? {} : { sequence: row.sequence }) }) as Record<
+      string,
+      unknown
+    >;
 
   describe("createTodo", () => {
     it("stores the todo with defaults and writes one task_created outbox row", async () => {
