@@ -1,8 +1,8 @@
 /**
  * One reading of the API process: VmRSS from /proc, the heap and handle figures
  * and event counters the API exports at GET /metrics (prom-client defaults plus
- * the todo_* counters of src/metrics/metrics.ts), and the outbox backlog from
- * GET /readyz.
+ * the todo_* counters of src/metrics/metrics.ts), and the outbox backlog and the
+ * log's size from GET /readyz.
  */
 import { vmRssKb } from "../load";
 
@@ -16,6 +16,8 @@ export interface ApiReading {
   readonly eventLoopLagP99Ms: number;
   readonly outboxPending: number;
   readonly outboxOldestAgeSec: number;
+  /** Rows in the event log, whatever their status: what retention keeps bounded. */
+  readonly logRows: number;
   /** Summed over all labels, since the API started. */
   readonly eventsPublished: number;
   readonly eventsPublishFailed: number;
@@ -53,6 +55,7 @@ export async function readApi(
     eventLoopLagP99Ms: value("nodejs_eventloop_lag_p99_seconds") * 1000,
     outboxPending: outbox.pending,
     outboxOldestAgeSec: (outbox.oldestPendingAgeMs ?? 0) / 1000,
+    logRows: outbox.span,
     // A counter has no series until its first increment.
     eventsPublished: metrics.get("todo_events_published_total") ?? 0,
     eventsPublishFailed: metrics.get("todo_events_publish_failed_total") ?? 0,
@@ -60,12 +63,14 @@ export async function readApi(
 }
 
 /**
- * The outbox figures come from /readyz, where one query gives both. In /metrics,
+ * The outbox figures come from /readyz, where one query gives them all. In /metrics,
  * todo_outbox_oldest_pending_age_seconds is set by the collect hook of todo_outbox_pending_events,
  * but prom-client reads all metrics at once, so the age it serves is the previous scrape's.
  */
 interface Readiness {
-  readonly checks?: { readonly outbox?: { readonly pending: number; readonly oldestPendingAgeMs: number | null } };
+  readonly checks?: {
+    readonly outbox?: { readonly pending: number; readonly oldestPendingAgeMs: number | null; readonly span: number };
+  };
 }
 
 /**

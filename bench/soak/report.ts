@@ -1,6 +1,6 @@
 /** The "## Soak" section of docs/reliability.md, rendered from a soak report. */
 import { SAMPLE_PHASE_SEC, type SoakReport } from "./soak";
-import { firstWindow, lastWindow, median, windowRate, type Sample } from "./verdicts";
+import { firstWindow, lastWindow, median, windowRate, type Sample, type Verdict } from "./verdicts";
 
 const SECTION_HEADING = "## Soak";
 /** At most this many rows in the samples table; the JSON keeps every sample. */
@@ -35,7 +35,12 @@ export function renderSoakSection(report: SoakReport, command: string): string {
       `Workload: ${options.users} users; each of ${options.connections} autocannon connections repeats ` +
         "`createTodo` → `completeTodo` of that todo → `triggerTodoEvent` on it, taking the users in turn. " +
         "The API runs as in production (`NODE_ENV=production`) with the per-user rate limit off " +
-        "(`RATE_LIMIT_PER_MINUTE=0`), with the V8 flags of `package.json` `config.apiNodeFlags` " +
+        "(`RATE_LIMIT_PER_MINUTE=0`)" +
+        (options.retentionDays === undefined
+          ? ", the event retention at its default (30 days)"
+          : `, events pruned after ${options.retentionDays} days (\`EVENT_RETENTION_DAYS=${options.retentionDays}\`, ` +
+            `${(options.retentionDays * 86_400).toFixed(1)} s)`) +
+        ", with the V8 flags of `package.json` `config.apiNodeFlags` " +
         "(`--max-old-space-size=192`) and `node --trace-gc` (one log line per collection); its events go " +
         "through daprd to Kafka.",
     ),
@@ -57,7 +62,8 @@ export function renderSoakSection(report: SoakReport, command: string): string {
           "process from `/proc`; from its `/metrics` `nodejs_heap_size_used_bytes`, " +
           "`nodejs_active_handles_total` and `nodejs_eventloop_lag_p99_seconds` (prom-client resets it at " +
           "each scrape, so it covers the time since the previous sample); and the outbox backlog (pending " +
-          "rows, age of the oldest) from `/readyz`, whose one query gives both.",
+          "rows, age of the oldest) and the log's size (its rows, whatever their status) from `/readyz`, whose " +
+          "one query gives all three.",
       ),
       item(
         "3.",
@@ -75,9 +81,7 @@ export function renderSoakSection(report: SoakReport, command: string): string {
     [
       "| verdict | result | figures |",
       "| --- | --- | --- |",
-      ...report.verdicts.map(
-        (verdict) => `| ${verdict.name} | ${verdict.pass ? "pass" : "**FAIL**"} | ${verdict.figures} |`,
-      ),
+      ...report.verdicts.map((verdict) => `| ${verdict.name} | ${outcome(verdict)} | ${verdict.figures} |`),
     ].join("\n"),
     ["Rules:", "", ...report.verdicts.map((verdict) => item("-", `${verdict.name}: ${verdict.rule}.`))].join("\n"),
     paragraph(
@@ -102,13 +106,13 @@ export function renderSoakSection(report: SoakReport, command: string): string {
       (report.samples.length > TABLE_ROWS ? ` (every ${stride(report.samples) * options.sampleSec} s)` : "") +
       ":",
     [
-      "| t (s) | RSS (MB) | heap used / total (MB) | external (MB) | handles | event-loop lag p99 (ms) | outbox pending | oldest pending (s) | answers | errors |",
-      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+      "| t (s) | RSS (MB) | heap used / total (MB) | external (MB) | handles | event-loop lag p99 (ms) | outbox pending | oldest pending (s) | log rows | answers | errors |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
       ...tableSamples(report.samples).map(
         (s) =>
           `| ${s.tSec} | ${s.rssMb.toFixed(1)} | ${s.heapUsedMb.toFixed(1)} / ${s.heapTotalMb.toFixed(1)} | ` +
           `${s.externalMb.toFixed(1)} | ${s.activeHandles} | ${s.eventLoopLagP99Ms.toFixed(1)} | ${s.outboxPending} | ` +
-          `${s.outboxOldestAgeSec.toFixed(1)} | ${s.responses} | ${s.errors} |`,
+          `${s.outboxOldestAgeSec.toFixed(1)} | ${s.logRows} | ${s.responses} | ${s.errors} |`,
       ),
     ].join("\n"),
     `Overall: **${report.pass ? "pass" : "FAIL"}**.`,
@@ -187,6 +191,8 @@ function range(values: readonly number[]): string {
   return `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)} (median ${median(values).toFixed(1)})`;
 }
 
+const outcome = (verdict: Verdict): string =>
+  verdict.applicable === false ? "not applicable" : verdict.pass ? "pass" : "**FAIL**";
 const mb = (value: number): string => `${value.toFixed(1)} MB`;
 const pct = (share: number): string => `${Math.round(share * 100)}%`;
 const fmtRate = (rate: number | undefined): string => (rate === undefined ? "n/a" : rate.toFixed(1));

@@ -1,7 +1,7 @@
 /**
  * The soak: leaks and backlogs only show over minutes of sustained load, so on the real stack
  * (Kafka, daprd, the built API), measure the maximum of the mutation cycle with a short closed
- * loop, hold a share of it for the duration while sampling the API's memory, handles and outbox,
+ * loop, hold a share of it for the duration while sampling the API's memory, handles, outbox and log size,
  * wait for the outbox to drain, audit delivery in Kafka, and judge the samples.
  */
 import { loadavg } from "node:os";
@@ -38,6 +38,8 @@ export interface SoakOptions {
   readonly users: number;
   /** The outbox must be empty this long after the load stops. */
   readonly drainLimitSec: number;
+  /** The API's EVENT_RETENTION_DAYS; undefined keeps the API's default (30 days). */
+  readonly retentionDays?: number;
   readonly log: (message: string) => void;
 }
 
@@ -70,6 +72,7 @@ export interface SoakReport {
 const SOAK_API_ENV: Readonly<Record<string, string>> = { NODE_ENV: "production", RATE_LIMIT_PER_MINUTE: "0" };
 const TOPIC = "todo-events";
 const OUTBOX_SETTLE_TIMEOUT_MS = 120_000;
+const SECONDS_PER_DAY = 86_400;
 /**
  * Samples are taken this far into a second. autocannon's overallRate gives each connection a
  * quota per second, which it sends back to back: the load arrives in a burst at the start of
@@ -93,7 +96,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       log(`PostgreSQL at ${postgres.url}`);
     }
     stack = await startStack({
-      apiEnv: SOAK_API_ENV,
+      apiEnv: {
+        ...SOAK_API_ENV,
+        ...(options.retentionDays === undefined ? {} : { EVENT_RETENTION_DAYS: String(options.retentionDays) }),
+      },
       // One line per collection in the API's log: the heap verdict reads the heap after each major one.
       apiNodeArgs: ["--trace-gc"],
       ...(postgres === undefined ? {} : { databaseUrl: postgres.url }),
@@ -181,6 +187,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       drainLimitSec: options.drainLimitSec,
       delivery,
       majorGcs: collections,
+      ...(options.retentionDays === undefined ? {} : { retentionSec: options.retentionDays * SECONDS_PER_DAY }),
     });
     failed = false;
     const { log: _log, ...recorded } = options;
@@ -247,6 +254,6 @@ function describeSample(sample: Sample): string {
   return (
     `t=${sample.tSec}s rss ${sample.rssMb.toFixed(1)} MB, heap ${sample.heapUsedMb.toFixed(1)}/` +
     `${sample.heapTotalMb.toFixed(1)} MB, handles ${sample.activeHandles}, outbox ${sample.outboxPending} ` +
-    `(oldest ${sample.outboxOldestAgeSec.toFixed(1)} s), ${sample.responses} answers, ${sample.errors} errors`
+    `(oldest ${sample.outboxOldestAgeSec.toFixed(1)} s), log ${sample.logRows} rows, ${sample.responses} answers, ${sample.errors} errors`
   );
 }

@@ -3,6 +3,7 @@
  * compare a window at the start (after a warm-up that is left out) with the last window, so a
  * slow leak shows as growth between the two while GC noise inside a window does not.
  */
+import { retentionIntervalMs } from "../../src/events/log/retention";
 import type { ApiReading } from "./api-metrics";
 import type { MajorGc } from "./gc-trace";
 import type { DeliveryAudit } from "./kafka-delivery";
@@ -30,6 +31,8 @@ export interface VerdictInputs {
   readonly delivery?: DeliveryAudit;
   /** Major collections of the API during the steady phase. */
   readonly majorGcs: readonly MajorGc[];
+  /** The API's event retention in seconds; undefined when the soak left it at the API's default. */
+  readonly retentionSec?: number;
 }
 
 export interface Verdict {
@@ -38,6 +41,8 @@ export interface Verdict {
   /** The numbers the rule was applied to, in words. */
   readonly figures: string;
   readonly pass: boolean;
+  /** False when the rule does not apply to this run (say, no retention set); such a verdict passes, having nothing to judge. */
+  readonly applicable?: boolean;
 }
 
 export interface WindowStats {
@@ -52,6 +57,8 @@ export const MEMORY_GROWTH_LIMIT = 0.1;
 export const OUTBOX_AGE_LIMIT_SEC = 10;
 /** The last window must achieve this share of the target rate. */
 export const RATE_HELD_SHARE = 0.9;
+/** Growth allowed for the event log's rows between the settled window and the last window. */
+export const LOG_GROWTH_LIMIT = 0.25;
 /** Handles may grow by this many, or by 10% of the first window's maximum when that is more. */
 const HANDLE_SLACK = 5;
 
@@ -180,6 +187,7 @@ export function judge(inputs: VerdictInputs): Verdict[] {
       pass: delivery.lost === 0,
     });
   }
+  verdicts.push(logSizeVerdict(inputs));
   return verdicts;
 }
 
@@ -222,6 +230,81 @@ function heapVerdict(inputs: VerdictInputs): Verdict {
   };
 }
 
+/**
+ * With retention on, the log holds about one retention's worth of the steady load. Until one
+ * retention and the prune pass after it have gone by, it still holds the rows of the setup and
+ * the maximum's closed loop, or is still filling up, so the reference is the first window after
+ * that rather than the first window of the other verdicts. From then on the log only saw-tooths
+ * by what one prune interval appends (a tenth of a retention), well inside the allowed growth;
+ * a log that retention does not keep up with grows by all that was appended between the windows.
+ */
+function logSizeVerdict(inputs: VerdictInputs): Verdict {
+  const name = "event log bounded by retention";
+  const { retentionSec, durationSec, windowSec } = inputs;
+  const ruleFor = (intervalSec: number | undefined): string =>
+    `the maximum of the log's rows (\`checks.outbox.rows\` of \`/readyz\`, every status) in the last window is ` +
+    `at most ${percent(LOG_GROWTH_LIMIT, false)} above their mean in the settled window: the first window of ` +
+    `${seconds(windowSec)} that starts after the warm-up and at least one retention` +
+    (intervalSec === undefined
+      ? " plus one prune interval"
+      : ` (${seconds(retentionSec ?? 0)}) plus one prune interval (${seconds(intervalSec)})`) +
+    " into the steady phase, once the rows of the setup and the maximum have been pruned; not applicable " +
+    "without a retention short enough for that window to end before the last one";
+  if (retentionSec === undefined) {
+    return {
+      name,
+      rule: ruleFor(undefined),
+      figures: "not applicable: no retention set, so the API keeps its default (30 days), longer than the soak",
+      pass: true,
+      applicable: false,
+    };
+  }
+  const intervalSec = retentionIntervalMs(retentionSec * 1000) / 1000;
+  const rule = ruleFor(intervalSec);
+  const from = Math.max(inputs.warmupSec, retentionSec + intervalSec);
+  const to = from + windowSec;
+  const lastFrom = durationSec - windowSec;
+  if (to > lastFrom) {
+    return {
+      name,
+      rule,
+      figures:
+        `not applicable: the settled window (${seconds(from)}–${seconds(to)}) does not end before the last window ` +
+        `starts (${seconds(lastFrom)}); run longer or with a shorter retention`,
+      pass: true,
+      applicable: false,
+    };
+  }
+  const settled = inputs.samples.filter((s) => s.tSec >= from && s.tSec < to).map((s) => s.logRows);
+  const last = lastWindow(inputs.samples, inputs);
+  if (settled.length === 0 || last.length === 0) {
+    return {
+      name,
+      rule,
+      figures: `no samples in a window (settled ${settled.length}, last ${last.length})`,
+      pass: false,
+    };
+  }
+  const mean = settled.reduce((sum, rows) => sum + rows, 0) / settled.length;
+  const highest = Math.max(...last.map((s) => s.logRows));
+  const limit = Math.floor(mean * (1 + LOG_GROWTH_LIMIT));
+  const slope = slopePerMinute(inputs.samples.filter((s) => s.tSec >= from).map((s) => [s.tSec, s.logRows]));
+  const change = mean > 0 ? `, ${percent(highest / mean - 1)}` : "";
+  // Each answer appends one event: a retention of the load is what the log should hold, give or take an interval.
+  const rate = windowRate(last);
+  const expected =
+    rate === undefined ? "" : `; a retention of the last window's load is ${Math.round(rate * retentionSec)} rows`;
+  return {
+    name,
+    rule,
+    figures:
+      `settled window ${seconds(from)}–${seconds(to)}: mean ${Math.round(mean)} rows ` +
+      `(${Math.min(...settled)}–${Math.max(...settled)}); last window: max ${highest} rows ` +
+      `(allowed ${limit}${change}); slope ${signed(slope, 0)} rows/min after the settling${expected}`,
+    pass: highest <= limit,
+  };
+}
+
 /** Responses per second between the first and the last sample of a window. */
 export function windowRate(window: readonly Sample[]): number | undefined {
   if (window.length < 2) return undefined;
@@ -247,6 +330,7 @@ export function median(values: readonly number[]): number {
 }
 
 const mb = (value: number): string => `${value.toFixed(1)} MB`;
+const seconds = (value: number): string => `${Number.isInteger(value) ? value : value.toFixed(1)} s`;
 const signed = (value: number, digits: number): string => `${value >= 0 ? "+" : ""}${value.toFixed(digits)}`;
 function percent(share: number, sign = true): string {
   const text = `${(share * 100).toFixed(sign ? 1 : 0)}%`;

@@ -46,6 +46,7 @@ describe("the soak", () => {
         "no errors",
         "load held",
         "every acknowledged event in Kafka",
+        "event log bounded by retention",
       ]);
       const markdown = renderSoakSection(report, "npm run soak");
       expect(markdown).toMatch(/^## Soak$/m);

@@ -31,6 +31,12 @@ export interface OutboxBacklog {
   readonly pending: number;
   /** Age of the oldest pending row in ms, or null when there is none. */
   readonly oldestPendingAgeMs: number | null;
+  /**
+   * The log's size, what retention keeps bounded: the ids from its oldest row to its newest. Read
+   * from the primary key's ends, so a probe never counts a large table; rows that retention took
+   * out of order (none in normal operation: it prunes oldest first) would still be counted.
+   */
+  readonly span: number;
 }
 
 const MAX_ERROR_LENGTH = 500;
@@ -316,15 +322,30 @@ export class OutboxRepository implements EventLog {
   }
 
   async backlog(db: Executor, now: Date): Promise<OutboxBacklog> {
+    // One round trip: the pending rows from the status index, the span from the primary key.
     const row = await db
       .selectFrom("outbox")
-      .select((eb) => [eb.fn.countAll<number>().as("pending"), eb.fn.min("created_at").as("oldest")])
+      .select((eb) => [
+        eb.fn.countAll<number>().as("pending"),
+        eb.fn.min("created_at").as("oldest"),
+        eb
+          .selectFrom("outbox")
+          .select((inner) => inner.fn.max("id").as("newest"))
+          .as("newest"),
+        eb
+          .selectFrom("outbox")
+          .select((inner) => inner.fn.min("id").as("first"))
+          .as("first"),
+      ])
       .where("status", "=", "PENDING")
       .executeTakeFirstOrThrow();
     const oldest = row.oldest as string | null;
+    const newest = row.newest === null ? null : Number(row.newest);
+    const first = row.first === null ? null : Number(row.first);
     return {
       pending: Number(row.pending),
       oldestPendingAgeMs: oldest === null ? null : Math.max(0, now.getTime() - new Date(oldest).getTime()),
+      span: newest === null || first === null ? 0 : newest - first + 1,
     };
   }
 }

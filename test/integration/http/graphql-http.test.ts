@@ -199,7 +199,11 @@ describe("health endpoints", () => {
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({
         status: "ready",
-        checks: { dapr: "unreachable", database: "reachable", outbox: { pending: 0, oldestPendingAgeMs: null } },
+        checks: {
+          dapr: "unreachable",
+          database: "reachable",
+          outbox: { pending: 0, oldestPendingAgeMs: null, span: 0 },
+        },
       });
     } finally {
       await server.stop();
