@@ -242,7 +242,7 @@ function logSizeVerdict(inputs: VerdictInputs): Verdict {
   const name = "event log bounded by retention";
   const { retentionSec, durationSec, windowSec } = inputs;
   const ruleFor = (intervalSec: number | undefined): string =>
-    `the maximum of the log's rows (\`checks.outbox.rows\` of \`/readyz\`, every status) in the last window is ` +
+    `the maximum of the log's rows (\`checks.outbox.span\` of \`/readyz\`: ids from its oldest row to its newest) in the last window is ` +
     `at most ${percent(LOG_GROWTH_LIMIT, false)} above their mean in the settled window: the first window of ` +
     `${seconds(windowSec)} that starts after the warm-up and at least one retention` +
     (intervalSec === undefined
