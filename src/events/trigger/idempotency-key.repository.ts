@@ -26,44 +26,43 @@ export class IdempotencyKeyRepository {
     return row === undefined ? undefined : { fingerprint: row.fingerprint, eventId: row.event_id };
   }
 
-  /** Under the user's lock: no other request of the user can insert the same key meanwhile. */
+  /**
+   * Under the user's lock: no other request of the user can write the same key meanwhile. An
+   * expired row of the key, not yet removed by retention, is replaced.
+   */
   async remember(
     db: Executor,
     entry: { userId: string; key: string; fingerprint: string; eventId: string; expiresAt: Date },
   ): Promise<void> {
-    // An expired row of the same key may still be there until retention removes it.
-    await db
-      .deleteFrom("idempotency_keys")
-      .where("user_id", "=", entry.userId)
-      .where("idempotency_key", "=", entry.key)
-      .execute();
+    const stored = {
+      fingerprint: entry.fingerprint,
+      event_id: entry.eventId,
+      expires_at: entry.expiresAt.toISOString(),
+    };
     await db
       .insertInto("idempotency_keys")
-      .values({
-        user_id: entry.userId,
-        idempotency_key: entry.key,
-        fingerprint: entry.fingerprint,
-        event_id: entry.eventId,
-        expires_at: entry.expiresAt.toISOString(),
-      })
+      .values({ user_id: entry.userId, idempotency_key: entry.key, ...stored })
+      .onConflict((conflict) => conflict.columns(["user_id", "idempotency_key"]).doUpdateSet(stored))
       .execute();
   }
 
-  /** Removes up to `limit` expired keys; the count removed. */
+  /** Removes up to `limit` expired keys in one statement; the count removed. */
   async pruneExpired(db: Executor, now: Date, limit: number): Promise<number> {
-    const expired = await db
-      .selectFrom("idempotency_keys")
-      .select(["user_id", "idempotency_key"])
-      .where("expires_at", "<=", now.toISOString())
-      .limit(limit)
-      .execute();
-    for (const row of expired) {
-      await db
-        .deleteFrom("idempotency_keys")
-        .where("user_id", "=", row.user_id)
-        .where("idempotency_key", "=", row.idempotency_key)
-        .execute();
-    }
-    return expired.length;
+    const result = await db
+      .deleteFrom("idempotency_keys")
+      .where((eb) =>
+        eb(
+          eb.refTuple("user_id", "idempotency_key"),
+          "in",
+          eb
+            .selectFrom("idempotency_keys")
+            .select(["user_id", "idempotency_key"])
+            .where("expires_at", "<=", now.toISOString())
+            .limit(limit)
+            .$asTuple("user_id", "idempotency_key"),
+        ),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 }
