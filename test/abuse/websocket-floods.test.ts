@@ -4,12 +4,12 @@
  * code, and the heap stays flat while the server keeps answering others.
  */
 import { MeDocument } from "../generated/graphql";
-import { heapAfterGc, openRawGraphQLSocket, type RawGraphQLSocket } from "../support/raw-graphql-socket";
+import { heapUsedAfterGc, MiB } from "../support/heap";
+import { openRawGraphQLSocket, type RawGraphQLSocket } from "../support/raw-graphql-socket";
 import { asUser, postGraphQL, startTestServer, type TestServer } from "../support/test-server";
 import { tokenFor } from "../support/tokens";
 
 const SUBSCRIPTION = "subscription { todoEvents { eventId } }";
-const MiB = 1024 * 1024;
 
 async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -41,7 +41,7 @@ describe("WebSocket floods in production", () => {
   afterAll(() => server.stop());
 
   it("refuses a socket's operations past its cap with TOO_MANY_SUBSCRIPTIONS, keeping the heap flat", async () => {
-    const before = heapAfterGc();
+    const before = heapUsedAfterGc();
     const socket = await openRawGraphQLSocket(server.origin, `Bearer ${tokenFor("flooder")}`);
     try {
       for (let index = 0; index < 20_000; index += 1) socket.subscribe(`s${index}`, SUBSCRIPTION);
@@ -53,7 +53,7 @@ describe("WebSocket floods in production", () => {
       );
       expect(codes).toEqual(new Set(["TOO_MANY_SUBSCRIPTIONS"]));
       expect(activeSubscriptions()).toBe(20);
-      expect(heapAfterGc() - before).toBeLessThan(16 * MiB);
+      expect(heapUsedAfterGc() - before).toBeLessThan(16 * MiB);
       await expectStillServing(server);
     } finally {
       await socket.close();
@@ -100,7 +100,7 @@ describe("WebSocket floods in production", () => {
     const users = 10;
     const socketsPerUser = 10;
     const perSocket = 20;
-    const before = heapAfterGc();
+    const before = heapUsedAfterGc();
     const sockets: RawGraphQLSocket[] = [];
     try {
       for (let user = 0; user < users; user += 1) {
@@ -112,7 +112,7 @@ describe("WebSocket floods in production", () => {
       }
       const total = users * socketsPerUser * perSocket;
       await waitUntil(() => activeSubscriptions() === total);
-      const perSubscription = (heapAfterGc() - before) / total;
+      const perSubscription = (heapUsedAfterGc() - before) / total;
       // The figure docs/security.md reports; it includes each socket's share (client and server side).
       console.log(`[websocket memory] ${total} idle subscriptions: ${Math.round(perSubscription)} bytes each`);
 

@@ -3,8 +3,6 @@
  * the socket takes messages and records every answer, which the graphql-ws
  * client library would queue or retry.
  */
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import WebSocket from "ws";
 
 export interface ServerMessage {
@@ -56,13 +54,4 @@ export async function openRawGraphQLSocket(origin: string, authorization: string
       await closed;
     },
   };
-}
-
-/** Heap in use after a full collection; `gc` is exposed at run time, so no node flag is needed. */
-export function heapAfterGc(): number {
-  setFlagsFromString("--expose-gc");
-  const gc = runInNewContext("gc") as () => void;
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
 }

@@ -11,7 +11,12 @@ export interface LogLine {
 }
 
 /** pino's number for the error level. */
-export const ERROR_LEVEL = 50;
+const ERROR_LEVEL = 50;
+
+/** The lines that would say "our fault": at error level or above, or carrying a stack. */
+export function errorLines(lines: readonly LogLine[]): LogLine[] {
+  return lines.filter((line) => line.level >= ERROR_LEVEL || line.err?.stack !== undefined);
+}
 
 export function recordingLogger(): { logger: Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];

@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { postRaw } from "../../support/raw-graphql";
-import { ERROR_LEVEL, recordingLogger, type LogLine } from "../../support/recording-logger";
+import { errorLines, recordingLogger, type LogLine } from "../../support/recording-logger";
 import { startTestServer, type TestServer } from "../../support/test-server";
 import { tokenFor } from "../../support/tokens";
 
@@ -21,7 +21,7 @@ describe("client mistakes in production", () => {
   afterAll(() => server.stop());
   afterEach(() => {
     const logged = lines.splice(0);
-    expect(logged.filter((line) => line.level >= ERROR_LEVEL || line.err?.stack !== undefined)).toEqual([]);
+    expect(errorLines(logged)).toEqual([]);
   });
 
   it("answers a subscription sent over HTTP POST with BAD_REQUEST pointing to the WebSocket", async () => {

@@ -2,7 +2,7 @@
 import { print } from "graphql";
 import { ListTodosDocument, TriggerTodoEventDocument } from "../../generated/graphql";
 import { nestedObjectsJson } from "../../support/nested-json";
-import { ERROR_LEVEL, recordingLogger, type LogLine } from "../../support/recording-logger";
+import { errorLines, recordingLogger, type LogLine } from "../../support/recording-logger";
 import { asUser, createTodoAs, postGraphQL, startTestServer, type TestServer } from "../../support/test-server";
 
 describe("hostile input over HTTP", () => {
@@ -16,7 +16,7 @@ describe("hostile input over HTTP", () => {
   afterAll(() => server.stop());
   beforeEach(() => lines.splice(0));
 
-  const errorsLogged = () => lines.filter((line) => line.level >= ERROR_LEVEL || line.err?.stack !== undefined);
+  const errorsLogged = () => errorLines(lines);
 
   it("answers details nested 5000 levels deep with BAD_USER_INPUT naming input.details", async () => {
     const taskId = await createTodoAs(server.origin, "alice");
