@@ -22,7 +22,7 @@ import { createContextFactory } from "./graphql/context-factory";
 import { RateLimiter } from "./graphql/limits/rate-limiter";
 import { createRequestPolicy } from "./graphql/request-policy";
 import { buildGraphQLSchema } from "./graphql/schema";
-import { createExpressApp } from "./http/app";
+import { createHttpApp } from "./http/app";
 import { attachGraphQLWebSocket } from "./http/graphql-websocket";
 import { createLogger, type Logger } from "./logging/logger";
 import { createMetrics, type Metrics } from "./metrics/metrics";
@@ -126,7 +126,8 @@ export async function startApplication(
     outboxBacklog: () => backlog.read(),
     activeSubscriptions: () => services.todoEventFeed.activeSubscriptions,
   });
-  const app = createExpressApp({
+  await createHttpApp({
+    httpServer,
     apollo,
     createContext,
     delivery,
@@ -140,7 +141,6 @@ export async function startApplication(
     logger,
     metrics,
   });
-  httpServer.on("request", app);
 
   const host = overrides.host ?? config.host;
   await new Promise<void>((resolve, reject) => {

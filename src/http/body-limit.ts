@@ -1,20 +1,20 @@
 /**
- * Refuses a request whose declared Content-Length is over the limit before a
- * byte of its body is read. Express's JSON parser would read and discard the
- * whole upload before answering 413; closing the connection spares that too.
+ * Refuses a request whose declared Content-Length is over the limit before a byte of its body is
+ * read, and closes the connection so the upload is not drained either. Fastify also compares the
+ * declared length with a route's `bodyLimit`, but only once it starts parsing; this runs first, in
+ * `onRequest`, so a stranger's upload costs nothing but its headers.
  */
-import type { RequestHandler } from "express";
+import type { onRequestHookHandler } from "fastify";
 import { ErrorCode, errorBody } from "../error-codes";
 
-export function refuseDeclaredBodiesOver(limitBytes: number, what: string): RequestHandler {
-  return (req, res, next) => {
-    const declared = Number(req.get("content-length") ?? 0);
+export function refuseDeclaredBodiesOver(limitBytes: number, what: string): onRequestHookHandler {
+  return (request, reply, done) => {
+    const declared = Number(request.headers["content-length"] ?? 0);
     if (!(declared > limitBytes)) {
-      next();
+      done();
       return;
     }
-    res.set("connection", "close");
-    res.status(413).json(payloadTooLargeBody(limitBytes, what));
+    void reply.header("connection", "close").code(413).send(payloadTooLargeBody(limitBytes, what));
   };
 }
 

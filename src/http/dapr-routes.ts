@@ -1,5 +1,5 @@
 /** Routes the Dapr sidecar calls on the app: subscription discovery and event delivery. */
-import express, { Router, type ErrorRequestHandler, type RequestHandler } from "express";
+import type { FastifyError, FastifyPluginCallback, onRequestHookHandler } from "fastify";
 import type { DeliveryStatus, TodoEventDelivery } from "../events/delivery/todo-event-delivery";
 import { ErrorCode, errorBody } from "../error-codes";
 import { parseJsonOrUndefined } from "../shared/json";
@@ -22,51 +22,58 @@ export const DELIVERY_PATH = "/dapr/todo-events";
  */
 export const MAX_DELIVERY_BODY_BYTES = 4 * 1024 * 1024;
 
-export function daprRoutes(delivery: TodoEventDelivery): Router {
-  const router = Router();
-  const requireAppToken: RequestHandler = (req, res, next) => {
-    if (delivery.isAuthorised(req.get("dapr-api-token"))) {
-      next();
+export function daprRoutes(delivery: TodoEventDelivery): FastifyPluginCallback {
+  const requireAppToken: onRequestHookHandler = (request, reply, done) => {
+    const token = request.headers["dapr-api-token"];
+    if (delivery.isAuthorised(typeof token === "string" ? token : undefined)) {
+      done();
       return;
     }
     // The body is never read: closing the connection keeps Node from draining it for a stranger.
-    res.set("connection", "close");
-    res.status(401).json(errorBody("Missing or invalid dapr-api-token", ErrorCode.UNAUTHENTICATED));
-  };
-  const answerBodyErrors: ErrorRequestHandler = (error: { type?: string }, _req, res, next) => {
-    // A streamed (chunked) body that grows past the limit; answered here, with this route's limit.
-    if (error.type === "entity.too.large") {
-      res.status(413).json(payloadTooLargeBody(MAX_DELIVERY_BODY_BYTES, "Delivery body"));
-      return;
-    }
-    // A body that is not JSON can never succeed: answer DROP (dead-letter) instead of an error Dapr would retry.
-    if (error.type === "entity.parse.failed") {
-      res.status(200).json({ status: delivery.receive(undefined) });
-      return;
-    }
-    next(error);
+    void reply
+      .header("connection", "close")
+      .code(401)
+      .send(errorBody("Missing or invalid dapr-api-token", ErrorCode.UNAUTHENTICATED));
   };
 
-  // Subscriptions are declarative (components/todo-events-subscription.yaml); daprd still asks.
-  router.get("/dapr/subscribe", requireAppToken, (_req, res) => {
-    res.json([]);
-  });
-  router.post(
-    DELIVERY_PATH,
-    requireAppToken,
-    refuseDeclaredBodiesOver(MAX_DELIVERY_BODY_BYTES, "Delivery body"),
-    express.json({ type: ["application/cloudevents+json", "application/json"], limit: MAX_DELIVERY_BODY_BYTES }),
-    ((req, res) => {
-      const entries = bulkEntriesOf(req.body);
-      if (entries === undefined) {
-        res.status(200).json({ status: delivery.receive(req.body) });
-        return;
+  return (app, _options, done) => {
+    // This scope parses only what daprd sends. A body that is not JSON, or not JSON at all, can
+    // never succeed: it is answered DROP (dead-letter), not with an error Dapr would retry.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser(
+      ["application/cloudevents+json", "application/json"],
+      { parseAs: "string", bodyLimit: MAX_DELIVERY_BODY_BYTES },
+      (_request, body, parsed) => {
+        parsed(null, parseJsonOrUndefined(body as string));
+      },
+    );
+    app.addContentTypeParser("*", (_request, _payload, parsed) => {
+      parsed(null, undefined);
+    });
+    // A streamed (chunked) body that grows past the limit; answered here, with this route's limit.
+    app.setErrorHandler((error: FastifyError, _request, reply) => {
+      if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+        return reply.code(413).send(payloadTooLargeBody(MAX_DELIVERY_BODY_BYTES, "Delivery body"));
       }
-      res.status(200).json({ statuses: entries.map((entry) => answerEntry(delivery, entry)) });
-    }) satisfies RequestHandler,
-    answerBodyErrors,
-  );
-  return router;
+      throw error;
+    });
+
+    // Subscriptions are declarative (components/todo-events-subscription.yaml); daprd still asks.
+    app.get("/dapr/subscribe", { onRequest: requireAppToken }, async () => []);
+    app.post(
+      DELIVERY_PATH,
+      {
+        bodyLimit: MAX_DELIVERY_BODY_BYTES,
+        onRequest: [requireAppToken, refuseDeclaredBodiesOver(MAX_DELIVERY_BODY_BYTES, "Delivery body")],
+      },
+      async (request) => {
+        const entries = bulkEntriesOf(request.body);
+        if (entries === undefined) return { status: delivery.receive(request.body) };
+        return { statuses: entries.map((entry) => answerEntry(delivery, entry)) };
+      },
+    );
+    done();
+  };
 }
 
 /**

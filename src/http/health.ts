@@ -1,4 +1,4 @@
-import { Router } from "express";
+import type { FastifyPluginCallback } from "fastify";
 import type { SidecarStatus } from "../events/event-publisher";
 import type { OutboxBacklog } from "../events/log/outbox.repository";
 
@@ -16,24 +16,23 @@ export interface HealthDependencies {
  * todo mutations still commit (the outbox holds their events) and the trigger
  * mutation answers EVENT_PUBLISH_FAILED on its own.
  */
-export function healthRoutes(deps: HealthDependencies): Router {
-  const router = Router();
-  router.get("/healthz", (_req, res) => {
-    res.json({ status: "ok" });
-  });
-  router.get("/readyz", async (_req, res) => {
-    const [dapr, outbox] = await Promise.all([deps.probeSidecar(), deps.outboxBacklog().catch(() => undefined)]);
-    const accepting = deps.isAcceptingTraffic();
-    const ready = accepting && outbox !== undefined;
-    const status = !accepting ? "shutting-down" : ready ? "ready" : "database-unavailable";
-    res.status(ready ? 200 : 503).json({
-      status,
-      checks: {
-        dapr,
-        database: outbox === undefined ? "unreachable" : "reachable",
-        ...(outbox === undefined ? {} : { outbox }),
-      },
+export function healthRoutes(deps: HealthDependencies): FastifyPluginCallback {
+  return (app, _options, done) => {
+    app.get("/healthz", async () => ({ status: "ok" }));
+    app.get("/readyz", async (_request, reply) => {
+      const [dapr, outbox] = await Promise.all([deps.probeSidecar(), deps.outboxBacklog().catch(() => undefined)]);
+      const accepting = deps.isAcceptingTraffic();
+      const ready = accepting && outbox !== undefined;
+      const status = !accepting ? "shutting-down" : ready ? "ready" : "database-unavailable";
+      return reply.code(ready ? 200 : 503).send({
+        status,
+        checks: {
+          dapr,
+          database: outbox === undefined ? "unreachable" : "reachable",
+          ...(outbox === undefined ? {} : { outbox }),
+        },
+      });
     });
-  });
-  return router;
+    done();
+  };
 }

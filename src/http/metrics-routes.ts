@@ -1,27 +1,31 @@
-import { Router, type RequestHandler } from "express";
+import type { FastifyPluginCallback, onResponseHookHandler } from "fastify";
 import type { Metrics } from "../metrics/metrics";
 
 /** Known routes as labels; anything else is "other", so scanners cannot grow the series. */
-const ROUTES = ["/graphql", "/healthz", "/readyz", "/metrics", "/dapr/todo-events", "/dapr/subscribe"];
+const ROUTES = new Set(["/graphql", "/healthz", "/readyz", "/metrics", "/dapr/todo-events", "/dapr/subscribe"]);
 
-export function measureRequests(metrics: Metrics): RequestHandler {
-  return (req, res, next) => {
-    const stopTimer = metrics.httpRequestDuration.startTimer();
-    // Read now: mounted routers rewrite req.path while they handle the request.
-    const route = ROUTES.includes(req.path) ? req.path : "other";
-    res.on("finish", () => {
-      stopTimer({ method: req.method, route, status: String(res.statusCode) });
-    });
-    next();
+/** Observes every answer once it is sent, with the time Fastify has measured since the request arrived. */
+export function measureRequests(metrics: Metrics): onResponseHookHandler {
+  return (request, reply, done) => {
+    const url = request.routeOptions.url;
+    metrics.httpRequestDuration.observe(
+      {
+        method: request.method,
+        route: url !== undefined && ROUTES.has(url) ? url : "other",
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+    done();
   };
 }
 
 /** GET /metrics in the Prometheus text format. */
-export function metricsRoute(metrics: Metrics): Router {
-  const router = Router();
-  router.get("/metrics", async (_req, res) => {
-    res.setHeader("content-type", metrics.registry.contentType);
-    res.send(await metrics.scrape());
-  });
-  return router;
+export function metricsRoute(metrics: Metrics): FastifyPluginCallback {
+  return (app, _options, done) => {
+    app.get("/metrics", async (_request, reply) =>
+      reply.header("content-type", metrics.registry.contentType).send(await metrics.scrape()),
+    );
+    done();
+  };
 }

@@ -1,16 +1,13 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import type { RequestHandler } from "express";
+import type { IncomingMessage } from "node:http";
 
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Reuses a sane client `x-request-id` (to correlate across hops), else mints one; echoes it back. */
-export const assignRequestId: RequestHandler = (req, res, next) => {
-  const offered = req.get("x-request-id");
-  const requestId = offered !== undefined && CLIENT_REQUEST_ID.test(offered) ? offered : randomUUID();
-  res.locals.requestId = requestId;
-  res.setHeader("x-request-id", requestId);
-  next();
-};
+/** Reuses a sane client `x-request-id` (to correlate across hops), else mints one. */
+export function requestIdFor(request: IncomingMessage): string {
+  const offered = request.headers["x-request-id"];
+  return typeof offered === "string" && CLIENT_REQUEST_ID.test(offered) ? offered : randomUUID();
+}
 
 const TRACEPARENT = /^00-(?!0{32})[\da-f]{32}-(?!0{16})[\da-f]{16}-[\da-f]{2}$/;
 
