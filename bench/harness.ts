@@ -1,10 +1,13 @@
 /**
- * The benchmark: starts the real stack (Kafka, daprd, the built API) once per database,
- * drives each scenario with autocannon on loopback, interleaving scenarios within a repeat so
- * that ratios compare numbers taken side by side, and measures the outbox relay's drain rate.
+ * The benchmark: starts the real stack (Kafka, daprd, the built API) once per database, drives
+ * each scenario with autocannon on loopback for a fixed number of requests, interleaving scenarios
+ * within a repeat so that ratios compare numbers taken side by side, and measures the outbox
+ * relay's drain rate. Around every run it reads the CPU time of each process (API, daprd, Kafka,
+ * the seed's uvicorn, the framework floor) from /proc, after waiting for the run's relay work and
+ * deliveries to finish, and reports CPU µs per request.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
@@ -12,14 +15,27 @@ import { TopicReader } from "../test/stack/kafka";
 import { delay, httpStatus, runToCompletion } from "../test/stack/processes";
 import { startStack, type Stack, type StackOptions, type StartupTimings } from "../test/stack/stack";
 import { hsToken, TEST_JWT_SECRET } from "../test/support/tokens";
+import { CpuMeter } from "./cpu";
+import type { FloorLayer } from "./floor-server";
+import { startFloorService, type FloorService } from "./floor-service";
 import { hasGraphqlErrors, runLoad, type ConnectionRequest, type LoadResult } from "./load";
 import { describeMachine, type MachineInfo } from "./machine";
 import { ensurePythonEnv } from "./python-env";
 import { startSeedService, type SeedService } from "./seed-service";
 
-export const SCENARIOS = ["raw", "trigger", "create", "me", "seed"] as const;
+export const SCENARIOS = ["raw", "trigger", "create", "me", "seed", "floor", "floor-express", "floor-node"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+/** What `npm run bench` runs without --scenarios; the other floors are for choosing the HTTP layer. */
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ["raw", "trigger", "create", "me", "seed", "floor"];
 export type DatabaseKind = "sqlite" | "postgres";
+
+/** The HTTP layer the product runs on (src/http/app.ts); the "floor" scenario uses the same. */
+export const PRODUCT_HTTP_LAYER: FloorLayer = "fastify";
+const FLOOR_SCENARIOS: Readonly<Partial<Record<ScenarioName, FloorLayer>>> = {
+  floor: PRODUCT_HTTP_LAYER,
+  "floor-express": "express",
+  "floor-node": "node",
+};
 
 export const SCENARIO_LABELS: Readonly<Record<ScenarioName, string>> = {
   raw: "(1) raw daprd publish (limit)",
@@ -27,22 +43,39 @@ export const SCENARIO_LABELS: Readonly<Record<ScenarioName, string>> = {
   create: "(3) createTodo via API",
   me: "(4) me query (GraphQL baseline)",
   seed: "(5) FastAPI seed trigger-event",
+  floor: `(6) framework floor: me on Apollo + ${PRODUCT_HTTP_LAYER}`,
+  "floor-express": "(6e) framework floor on Express 5",
+  "floor-node": "(6n) framework floor on node:http",
 };
+
+/** The processes whose CPU time is read around every run. */
+export const PROCESSES = ["api", "daprd", "kafka", "seed", "floor"] as const;
+export type ProcessName = (typeof PROCESSES)[number];
+export type CpuPerRequest = Partial<Record<ProcessName, number>>;
+
+/** Scenarios whose every request publishes one event, which daprd then delivers back to the API. */
+const PUBLISHING: ReadonlySet<ScenarioName> = new Set(["raw", "trigger", "create", "seed"]);
 
 export interface BenchOptions {
   readonly databases: readonly DatabaseKind[];
   readonly scenarios: readonly ScenarioName[];
   readonly concurrencies: readonly number[];
   readonly repeats: number;
-  readonly durationSec: number;
-  /** One unrecorded run per scenario before measuring; 0 to skip. */
-  readonly warmupSec: number;
+  /**
+   * Requests per run at concurrency 16 and above; fewer below (see requestsAt), so that a run at
+   * concurrency 1 does not take ten times as long.
+   */
+  readonly requests: number;
+  /** Requests of one unrecorded run per scenario before measuring; 0 to skip. */
+  readonly warmupRequests: number;
   /** Events in the relay drain measurement; 0 to skip it. */
   readonly drainEvents: number;
   /** Node flags for the API (e.g. --cpu-prof). */
   readonly apiNodeArgs?: readonly string[];
   /** Extra environment for the API, over the bench defaults (e.g. PUBLISH_BULK_MAX_ENTRIES=1). */
   readonly apiEnv?: Readonly<Record<string, string>>;
+  /** Deliveries through daprd's bulkSubscribe: at most `maxMessages` events per request, waiting up to `awaitMs`. */
+  readonly bulkSubscribe?: { readonly maxMessages: number; readonly awaitMs: number };
   readonly log: (message: string) => void;
 }
 
@@ -58,7 +91,18 @@ export interface Row {
   readonly requests: number;
   /** Peak over the repeats, of the serving process (the API, or uvicorn for the seed). */
   readonly rssMb?: number;
-  readonly runs: readonly LoadResult[];
+  /** CPU µs per request of each process: medians over the repeats. */
+  readonly cpuUsPerRequest: CpuPerRequest;
+  /** The API's CPU µs per event delivered back to it (publishing scenarios): median over the repeats. */
+  readonly apiCpuUsPerDelivery?: number;
+  readonly runs: readonly RunResult[];
+}
+
+export interface RunResult extends LoadResult {
+  /** CPU µs each process used from the first request until the run's work had settled. */
+  readonly cpuUs: CpuPerRequest;
+  /** Events daprd delivered to the API during the run. */
+  readonly deliveries?: number;
 }
 
 export interface DrainResult {
@@ -87,6 +131,12 @@ export interface BenchReport {
 }
 
 const REPO_ROOT = resolve(__dirname, "..");
+/** The V8 flags the API runs with (package.json `config.apiNodeFlags`); the floors get the same. */
+const API_NODE_FLAGS = (
+  JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { config: { apiNodeFlags: string } }
+).config.apiNodeFlags
+  .split(" ")
+  .filter((flag) => flag !== "");
 const USERS = 64;
 const TOKEN_TTL = "6h";
 const TRIGGER_QUERY =
@@ -137,10 +187,19 @@ async function runOnDatabase(
   let pgDir: string | undefined;
   let stack: Stack | undefined;
   let seed: SeedService | undefined;
+  const floors = new Map<ScenarioName, FloorService>();
   try {
     const stackOptions: StackOptions = {
       apiEnv: { ...BENCH_API_ENV, ...options.apiEnv },
       ...(options.apiNodeArgs === undefined ? {} : { apiNodeArgs: options.apiNodeArgs }),
+      ...(options.bulkSubscribe === undefined
+        ? {}
+        : {
+            bulkSubscribe: {
+              maxMessagesCount: options.bulkSubscribe.maxMessages,
+              maxAwaitDurationMs: options.bulkSubscribe.awaitMs,
+            },
+          }),
     };
     if (database === "postgres") {
       pgDir = mkdtempSync("/tmp/todo-bench-pg-");
@@ -168,54 +227,65 @@ async function runOnDatabase(
         logDir: started.workDir,
       });
     }
+    for (const scenario of options.scenarios) {
+      const layer = FLOOR_SCENARIOS[scenario];
+      if (layer === undefined) continue;
+      floors.set(
+        scenario,
+        await startFloorService({
+          layer,
+          port: await freePort(),
+          jwtSecret: TEST_JWT_SECRET,
+          nodeArgs: API_NODE_FLAGS,
+        }),
+      );
+    }
     const users = await createUsers(started, "bench-user");
     const loadAtStart = loadavg()[0] ?? 0;
-    const targets = scenarioTargets(started, seed, users);
+    const targets = scenarioTargets(started, seed, floors, users);
 
-    /**
-     * Raw publishes run a fixed number of requests (the rate seen so far × the duration) instead of
-     * a fixed time: autocannon ends a timed run by closing its connections, daprd then cancels the
-     * in-flight publishes, and the project's circuit breaker (resiliency.yaml: 5 consecutive
-     * failures) counts those cancellations and opens for 15 s, failing every later publish. The
-     * API does not cancel its publish when its client hangs up, and uvicorn finishes the request.
-     */
-    const rawRate = new Map<number, number>();
-    const rawAmount = (connections: number, durationSec: number): number => {
-      const known = rawRate.get(connections);
-      const nearest = [...rawRate.entries()].sort(
-        (a, b) => Math.abs(a[0] - connections) - Math.abs(b[0] - connections),
-      )[0];
-      const rate =
-        known ?? (nearest === undefined ? 200 : (nearest[1] * Math.min(connections, nearest[0])) / nearest[0]);
-      return Math.max(connections * 4, Math.round(rate * durationSec));
-    };
-    const measure = async (scenario: ScenarioName, connections: number, durationSec: number): Promise<LoadResult> => {
-      const target = targets[scenario];
-      const result = await runLoad({
-        ...target,
-        connections,
-        durationSec,
-        ...(scenario === "raw" ? { amount: rawAmount(connections, durationSec) } : {}),
-      });
-      if (scenario === "raw" && result.rps > 0) rawRate.set(connections, result.rps);
-      if (scenario === "create") await waitForEmptyOutbox(started, 120_000);
-      return result;
+    const measure = async (scenario: ScenarioName, connections: number, requests: number): Promise<RunResult> => {
+      const meter = new CpuMeter<ProcessName>(
+        FLOOR_SCENARIOS[scenario] !== undefined
+          ? { floor: floors.get(scenario)?.pid }
+          : {
+              api: started.apiPid,
+              daprd: started.daprdPid,
+              kafka: started.kafkaPid,
+              ...(scenario === "seed" ? { seed: seed?.pid } : {}),
+            },
+      );
+      const publishes = PUBLISHING.has(scenario);
+      const deliveredBefore = publishes ? await deliveredCount(started) : 0;
+      meter.start();
+      const result = await runLoad({ ...targets[scenario], connections, durationSec: 0, amount: requests });
+      // The run is over when its work is: the relay has published every event it queued, and
+      // daprd has delivered every event back to the API. Only then are the counters read.
+      if (scenario === "create" || scenario === "trigger") await waitForEmptyOutbox(started, 120_000);
+      const deliveries = publishes
+        ? (await waitForDeliveries(started, deliveredBefore + result.requests - result.errors, 60_000)) -
+          deliveredBefore
+        : undefined;
+      const used = meter.read();
+      const cpuUs: CpuPerRequest = {};
+      for (const [name, micros] of Object.entries(used) as [ProcessName, number][]) cpuUs[name] = micros;
+      return { ...result, cpuUs, ...(deliveries === undefined ? {} : { deliveries }) };
     };
 
-    if (options.warmupSec > 0) {
-      for (const scenario of options.scenarios) await measure(scenario, 16, options.warmupSec);
+    if (options.warmupRequests > 0) {
+      for (const scenario of options.scenarios) await measure(scenario, 16, options.warmupRequests);
       log("warmed up");
     }
-    const results = new Map<string, LoadResult[]>();
+    const results = new Map<string, RunResult[]>();
     for (const concurrency of options.concurrencies) {
       for (let repeat = 1; repeat <= options.repeats; repeat++) {
         for (const scenario of options.scenarios) {
-          const result = await measure(scenario, concurrency, options.durationSec);
+          const result = await measure(scenario, concurrency, requestsAt(concurrency, options.requests));
           const key = `${scenario}/${concurrency}`;
           results.set(key, [...(results.get(key) ?? []), result]);
           log(
             `${scenario} c=${concurrency} #${repeat}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50Ms} ms, ` +
-              `p99 ${result.p99Ms} ms, errors ${result.errors}` +
+              `p99 ${result.p99Ms} ms, errors ${result.errors}, CPU µs/req ${describeCpu(result)}` +
               (result.sampleError === undefined ? "" : ` (e.g. ${result.sampleError})`),
           );
         }
@@ -239,6 +309,7 @@ async function runOnDatabase(
     return { database, timings: started.timings, loadAverage, rows, ...(drain === undefined ? {} : { drain }) };
   } finally {
     await seed?.stop();
+    for (const floor of floors.values()) await floor.stop();
     await stack?.stop();
     if (pgDir !== undefined) {
       await runToCompletion("bash", [join(REPO_ROOT, "scripts/postgres/pg-temp.sh"), "stop", pgDir], {
@@ -255,6 +326,7 @@ type Target = Omit<Parameters<typeof runLoad>[0], "connections" | "durationSec">
 function scenarioTargets(
   stack: Stack,
   seed: SeedService | undefined,
+  floors: ReadonlyMap<ScenarioName, FloorService>,
   users: readonly BenchUser[],
 ): Record<ScenarioName, Target> {
   const userFor = (connection: number): BenchUser => users[connection % users.length];
@@ -299,6 +371,7 @@ function scenarioTargets(
       requestFor: (connection) => graphql(connection, CREATE_QUERY, { input: { title: "Bench todo" } }),
     },
     me: { ...api, requestFor: (connection) => graphql(connection, ME_QUERY) },
+    ...floorTargets(floors, graphql),
     seed: {
       origin: seed?.origin ?? "http://127.0.0.1:1",
       method: "POST",
@@ -313,6 +386,67 @@ function scenarioTargets(
       },
     },
   };
+}
+
+/** The floors answer the same `me` request as the product, each on its own server. */
+function floorTargets(
+  floors: ReadonlyMap<ScenarioName, FloorService>,
+  graphql: (connection: number, query: string) => ConnectionRequest,
+): Record<"floor" | "floor-express" | "floor-node", Target> {
+  const target = (scenario: ScenarioName): Target => {
+    const floor = floors.get(scenario);
+    return {
+      origin: floor?.origin ?? "http://127.0.0.1:1",
+      method: "POST",
+      isErrorBody: hasGraphqlErrors,
+      ...(floor === undefined ? {} : { rssPid: floor.pid }),
+      requestFor: (connection) => graphql(connection, ME_QUERY),
+    };
+  };
+  return { floor: target("floor"), "floor-express": target("floor-express"), "floor-node": target("floor-node") };
+}
+
+/**
+ * Requests of one run: `requests` at concurrency 16 and above, proportionally fewer below (at least
+ * a tenth). Every run is a fixed number of requests, not a fixed time: a timed run ends by closing
+ * its connections, daprd then cancels the in-flight publishes of the raw scenario, and the circuit
+ * breaker of components/resiliency.yaml counts the cancellations as failures.
+ */
+export function requestsAt(concurrency: number, requests: number): number {
+  return Math.round(Math.min(requests, Math.max(requests / 10, (requests * concurrency) / 16)));
+}
+
+/** Events daprd has delivered to the API so far, from its own counter. */
+async function deliveredCount(stack: Stack): Promise<number> {
+  const response = await fetch(`${stack.origin}/metrics`, { signal: AbortSignal.timeout(5000) });
+  const text = await response.text();
+  let total = 0;
+  for (const match of text.matchAll(/^todo_events_delivered_total\{[^}]*\} (\d+)$/gm)) total += Number(match[1]);
+  return total;
+}
+
+/**
+ * Waits until the API has been delivered `expected` events in all (a raw publish that daprd
+ * answered 2xx for is delivered back too), then returns the count. Gives up after `timeoutMs`
+ * and returns what arrived: the report shows deliveries next to requests.
+ */
+async function waitForDeliveries(stack: Stack, expected: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const delivered = await deliveredCount(stack);
+    if (delivered >= expected || Date.now() > deadline) return delivered;
+    await delay(100);
+  }
+}
+
+function describeCpu(result: RunResult): string {
+  const parts = (Object.entries(result.cpuUs) as [ProcessName, number][]).map(
+    ([name, micros]) => `${name} ${(micros / Math.max(result.requests, 1)).toFixed(0)}`,
+  );
+  if (result.deliveries !== undefined && result.cpuUs.api !== undefined && result.deliveries > 0) {
+    parts.push(`(${result.deliveries} deliveries)`);
+  }
+  return parts.join(", ");
 }
 
 /** Users with a todo each, created through the API. */
@@ -417,8 +551,18 @@ async function measureDrain(stack: Stack, events: number, log: (message: string)
   }
 }
 
-function summarise(scenario: ScenarioName, concurrency: number, runs: readonly LoadResult[]): Row {
+function summarise(scenario: ScenarioName, concurrency: number, runs: readonly RunResult[]): Row {
   const rss = runs.map((run) => run.rssMb).filter((mb): mb is number => mb !== undefined);
+  const cpuUsPerRequest: CpuPerRequest = {};
+  for (const name of PROCESSES) {
+    const perRun = runs
+      .filter((run) => run.cpuUs[name] !== undefined && run.requests > 0)
+      .map((run) => (run.cpuUs[name] ?? 0) / run.requests);
+    if (perRun.length > 0) cpuUsPerRequest[name] = median(perRun);
+  }
+  const perDelivery = runs
+    .filter((run) => run.cpuUs.api !== undefined && run.deliveries !== undefined && run.deliveries > 0)
+    .map((run) => (run.cpuUs.api ?? 0) / (run.deliveries ?? 1));
   return {
     scenario,
     concurrency,
@@ -428,6 +572,8 @@ function summarise(scenario: ScenarioName, concurrency: number, runs: readonly L
     errors: runs.reduce((sum, run) => sum + run.errors, 0),
     requests: runs.reduce((sum, run) => sum + run.requests, 0),
     ...(rss.length === 0 ? {} : { rssMb: Math.max(...rss) }),
+    cpuUsPerRequest,
+    ...(perDelivery.length === 0 ? {} : { apiCpuUsPerDelivery: median(perDelivery) }),
     runs,
   };
 }

@@ -1,10 +1,13 @@
 /**
  * `npm run bench`: the benchmark (see harness.ts). Writes docs/benchmarks.md, docs/benchmarks.png and
- * bench/results/latest.json. `npm run bench -- --profile` instead runs triggerTodoEvent at
- * concurrency 64 under `node --cpu-prof` and prints where the API's CPU time goes.
+ * bench/results/latest.json. `npm run bench -- --profile <scenario>` instead runs one scenario
+ * (me, trigger, create, or raw for the delivery route) at concurrency 64 under `node --cpu-prof`
+ * on SQLite and prints where the API's CPU time goes.
  *
- * Options: --duration <s> --repeats <n> --warmup <s> --drain <events> --concurrency 1,16,64
- *          --scenarios raw,trigger,create,me,seed --databases sqlite,postgres --no-docs
+ * Options: --requests <n per run> --repeats <n> --warmup <requests> --drain <events> --concurrency 1,16,64
+ *          --scenarios raw,trigger,create,me,seed,floor[,floor-express,floor-node] --databases sqlite,postgres
+ *          --no-docs
+ *          --bulk-subscribe <max events per delivery> [--bulk-await-ms <ms>] (daprd's bulkSubscribe)
  *          --node-args=<flags for the API's node, e.g. --node-args=--max-semi-space-size=4> (experiments)
  *          --api-env KEY=VALUE (repeatable; e.g. --api-env PUBLISH_BULK_MAX_ENTRIES=1 for one publish per event)
  *          --render-only (write docs/ again from bench/results/latest.json, without running anything)
@@ -15,7 +18,14 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { format, resolveConfig } from "prettier";
 import { runToCompletion } from "../test/stack/processes";
-import { runBench, SCENARIOS, type BenchReport, type DatabaseKind, type ScenarioName } from "./harness";
+import {
+  DEFAULT_SCENARIOS,
+  runBench,
+  SCENARIOS,
+  type BenchReport,
+  type DatabaseKind,
+  type ScenarioName,
+} from "./harness";
 import { renderProfile, summariseProfile } from "./profile";
 import { ensurePythonEnv } from "./python-env";
 import { renderMarkdown } from "./report";
@@ -30,14 +40,16 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      duration: { type: "string", default: "5" },
+      requests: { type: "string", default: "10000" },
       repeats: { type: "string", default: "3" },
-      warmup: { type: "string", default: "2" },
+      warmup: { type: "string", default: "2000" },
       drain: { type: "string", default: "5000" },
       concurrency: { type: "string", default: "1,16,64" },
-      scenarios: { type: "string", default: SCENARIOS.join(",") },
+      scenarios: { type: "string", default: DEFAULT_SCENARIOS.join(",") },
       databases: { type: "string", default: "sqlite,postgres" },
-      profile: { type: "boolean", default: false },
+      profile: { type: "string" },
+      "bulk-subscribe": { type: "string" },
+      "bulk-await-ms": { type: "string", default: "20" },
       "no-docs": { type: "boolean", default: false },
       "node-args": { type: "string", default: "" },
       "api-env": { type: "string", multiple: true, default: [] },
@@ -50,21 +62,32 @@ async function main(): Promise<void> {
     if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new Error(`unknown scenario ${scenario}`);
   }
 
-  if (values.profile) {
+  const bulkSubscribe =
+    values["bulk-subscribe"] === undefined
+      ? undefined
+      : { maxMessages: Number(values["bulk-subscribe"]), awaitMs: Number(values["bulk-await-ms"]) };
+
+  if (values.profile !== undefined) {
+    const scenario = values.profile as ScenarioName;
+    if (!["me", "trigger", "create", "raw"].includes(scenario)) throw new Error("--profile me|trigger|create|raw");
     const dir = mkdtempSync(join(tmpdir(), "todo-bench-prof-"));
     const report = await runBench({
       databases: ["sqlite"],
-      scenarios: ["trigger"],
+      scenarios: [scenario],
       concurrencies: [64],
       repeats: 1,
-      durationSec: Number(values.duration),
-      warmupSec: Number(values.warmup),
+      requests: Number(values.requests),
+      warmupRequests: Number(values.warmup),
       drainEvents: 0,
       apiNodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
+      ...(bulkSubscribe === undefined ? {} : { bulkSubscribe }),
       log,
     });
     const row = report.runs[0]?.rows[0];
-    log(`profiled run: ${row?.rps.toFixed(0)} req/s, p99 ${row?.p99Ms} ms (slower than unprofiled)`);
+    log(
+      `profiled run: ${row?.rps.toFixed(0)} req/s, API ${row?.cpuUsPerRequest.api?.toFixed(0)} CPU µs/req ` +
+        "(both worse than unprofiled)",
+    );
     const file = readdirSync(dir).find((name) => name.endsWith(".cpuprofile"));
     if (file === undefined) throw new Error(`no .cpuprofile in ${dir}`);
     process.stdout.write(`${join(dir, file)}\n\n${renderProfile(summariseProfile(join(dir, file)))}`);
@@ -97,9 +120,10 @@ async function main(): Promise<void> {
     scenarios,
     concurrencies: list(values.concurrency).map(Number),
     repeats: Number(values.repeats),
-    durationSec: Number(values.duration),
-    warmupSec: Number(values.warmup),
+    requests: Number(values.requests),
+    warmupRequests: Number(values.warmup),
     drainEvents: Number(values.drain),
+    ...(bulkSubscribe === undefined ? {} : { bulkSubscribe }),
     log,
   });
   mkdirSync(resultsDir, { recursive: true });

@@ -8,7 +8,7 @@
  * is stopped by `stop()`, also when a start step fails.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -68,6 +68,8 @@ export interface StackOptions {
   readonly databaseUrl?: string;
   /** Node flags for the API process, e.g. ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"]. */
   readonly apiNodeArgs?: readonly string[];
+  /** Turns on bulkSubscribe in the staged subscription: daprd delivers up to this many events per request. */
+  readonly bulkSubscribe?: { readonly maxMessagesCount: number; readonly maxAwaitDurationMs: number };
 }
 
 /** A further API process with its own daprd, sharing the stack's database, broker and tokens (scale-out). */
@@ -95,6 +97,10 @@ export interface Stack {
   readonly timings: StartupTimings;
   /** Pid of the API's node process (e.g. to read its RSS from /proc). */
   readonly apiPid: number;
+  /** Pid of the running daprd (undefined while it is stopped), e.g. to read its CPU time. */
+  readonly daprdPid: number | undefined;
+  /** Pid of the Kafka broker's JVM. */
+  readonly kafkaPid: number | undefined;
   /** SIGTERM to daprd; resolves when it has exited. */
   stopDaprd(): Promise<void>;
   /**
@@ -259,6 +265,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         cwd: REPO_ROOT,
       },
     );
+    if (options.bulkSubscribe !== undefined)
+      enableBulkSubscribe(join(resourcesDir, SUBSCRIPTION_FILE), options.bulkSubscribe);
 
     const [api, daprHttp, daprGrpc, daprInternalGrpc, daprMetrics] = await freePorts(5);
     const ports: StackPorts = { kafka: kafkaPort, api, daprHttp, daprGrpc, daprInternalGrpc, daprMetrics };
@@ -379,6 +387,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // The current API process: it changes when a fault test restarts the API.
       get apiPid() {
         return (processes.api ?? apiProcess).pid;
+      },
+      get daprdPid() {
+        return processes.daprd?.exit === undefined ? processes.daprd?.pid : undefined;
+      },
+      get kafkaPid() {
+        return processes.kafka?.exit === undefined ? processes.kafka?.pid : undefined;
       },
       async stopDaprd() {
         const daprd = processes.daprd;
@@ -510,4 +524,21 @@ async function freePorts(count: number): Promise<number[]> {
   const ports = servers.map((server) => (server.address() as AddressInfo).port);
   await Promise.all(servers.map((server) => new Promise<void>((done) => server.close(() => done()))));
   return ports;
+}
+
+const SUBSCRIPTION_FILE = "todo-events-subscription.yaml";
+
+/** Adds `bulkSubscribe` to the staged declarative subscription (daprd's v2alpha1 Subscription spec). */
+function enableBulkSubscribe(file: string, bulk: NonNullable<StackOptions["bulkSubscribe"]>): void {
+  const text = readFileSync(file, "utf8");
+  const anchor = "  deadLetterTopic: todo-events-dlq\n";
+  if (!text.includes(anchor)) throw new Error(`${file} has no "${anchor.trim()}" line to add bulkSubscribe after`);
+  writeFileSync(
+    file,
+    text.replace(
+      anchor,
+      `${anchor}  bulkSubscribe:\n    enabled: true\n    maxMessagesCount: ${bulk.maxMessagesCount}\n` +
+        `    maxAwaitDurationMs: ${bulk.maxAwaitDurationMs}\n`,
+    ),
+  );
 }
