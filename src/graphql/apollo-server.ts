@@ -1,4 +1,5 @@
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import {
   ApolloServerPluginLandingPageLocalDefault,
   ApolloServerPluginLandingPageProductionDefault,
@@ -54,6 +55,8 @@ export function createApolloServer(options: ApolloServerOptions): ApolloServer<G
     // Batched HTTP requests stay off (Apollo's default): one operation per request, one rate-limit charge.
     allowBatchedHttpRequests: false,
     plugins: [
+      // Nothing here sets cache hints, and the default plugin wraps every field resolver to read them.
+      ApolloServerPluginCacheControlDisabled(),
       landingPage(options),
       errorLoggingPlugin(options.logger, options.policy),
       admissionPlugin(options.policy),

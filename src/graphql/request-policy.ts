@@ -53,7 +53,8 @@ export type RateLimitSubject = { readonly user: AuthenticatedUser } | { readonly
 
 export interface RequestPolicy {
   /** Null for a request without credentials; throws UNAUTHENTICATED (HTTP 401) for bad ones. */
-  authenticate(authorization: string | undefined, log: Logger): Promise<AuthenticatedUser | null>;
+  /** `logs.log` is read only to report a refusal (a request's logger is made on first use). */
+  authenticate(authorization: string | undefined, logs: { readonly log: Logger }): Promise<AuthenticatedUser | null>;
   /** For Apollo, which parses and validates itself. */
   readonly parseOptions: ParseOptions;
   /** Beyond graphql's specified rules. */
@@ -102,13 +103,13 @@ export function createRequestPolicy(options: RequestPolicyOptions): RequestPolic
     maxValidationErrors: MAX_VALIDATION_ERRORS,
     formatError,
 
-    async authenticate(authorization, log) {
+    async authenticate(authorization, logs) {
       try {
         const token = bearerTokenFrom(authorization);
         return token === undefined ? null : await options.verifyAccessToken(token);
       } catch (error) {
         if (!(error instanceof AuthenticationFailure)) throw error;
-        log.info({ reason: error.reason }, "request refused: invalid credentials");
+        logs.log.info({ reason: error.reason }, "request refused: invalid credentials");
         throw new GraphQLError(`Unauthenticated: ${error.reason}`, {
           extensions: {
             code: ErrorCode.UNAUTHENTICATED,

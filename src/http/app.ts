@@ -104,7 +104,7 @@ function graphqlRoute(deps: HttpAppDependencies): FastifyPluginCallback {
           deps.createContext({
             requestId: request.id,
             authorization: request.headers.authorization,
-            traceparent: traceparentFor(singleHeader(request.headers.traceparent)),
+            traceparent: () => traceparentFor(singleHeader(request.headers.traceparent)),
             clientAddress: request.socket.remoteAddress,
           }),
       }),

@@ -139,7 +139,7 @@ export function attachGraphQLWebSocket(options: GraphQLWebSocketOptions): GraphQ
       onConnect: async (ctx) => {
         let user: AuthenticatedUser | null;
         try {
-          user = await policy.authenticate(authorizationOf(ctx.connectionParams), logger);
+          user = await policy.authenticate(authorizationOf(ctx.connectionParams), { log: logger });
         } catch (error) {
           if (error instanceof GraphQLError) return false;
           throw error;
