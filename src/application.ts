@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { createAccessTokenVerifier } from "./auth/access-token";
 import { signDevelopmentToken } from "./auth/development-token";
+import { cacheVerifiedTokens } from "./auth/verified-token-cache";
 import type { Config } from "./config/config";
 import { DaprEventPublisher } from "./events/dapr/dapr-event-publisher";
 import { createSidecarProbe } from "./events/dapr/dapr-sidecar-probe";
@@ -28,6 +29,13 @@ import { createLogger, type Logger } from "./logging/logger";
 import { createMetrics, type Metrics } from "./metrics/metrics";
 import { registerReadOnScrapeGauges } from "./metrics/read-on-scrape-gauges";
 import { createServices } from "./services";
+
+/**
+ * Verified tokens are remembered for a minute, within 4 MiB (about 14 000 typical tokens): a
+ * client's repeated token costs one signature check a minute, and a key or setting change is
+ * honoured within that minute.
+ */
+const VERIFIED_TOKEN_CACHE = { maxBytes: 4 * 1024 * 1024, maxAgeMs: 60_000 };
 
 export interface ApplicationOverrides {
   readonly logger?: Logger;
@@ -82,7 +90,7 @@ export async function startApplication(
   const httpServer = createServer();
   const schema = await buildGraphQLSchema();
   const policy = createRequestPolicy({
-    verifyAccessToken: createAccessTokenVerifier(config.jwt),
+    verifyAccessToken: cacheVerifiedTokens(createAccessTokenVerifier(config.jwt), VERIFIED_TOKEN_CACHE),
     documentLimits: config.documentLimits,
     introspection: config.graphql.introspection,
     rateLimiter:
