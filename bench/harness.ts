@@ -74,8 +74,8 @@ export interface BenchOptions {
   readonly apiNodeArgs?: readonly string[];
   /** Extra environment for the API, over the bench defaults (e.g. PUBLISH_BULK_MAX_ENTRIES=1). */
   readonly apiEnv?: Readonly<Record<string, string>>;
-  /** Deliveries through daprd's bulkSubscribe: at most `maxMessages` events per request, waiting up to `awaitMs`. */
-  readonly bulkSubscribe?: { readonly maxMessages: number; readonly awaitMs: number };
+  /** One delivery request per event instead of the subscription's bulkSubscribe (comparisons). */
+  readonly singleDeliveries?: boolean;
   readonly log: (message: string) => void;
 }
 
@@ -192,14 +192,7 @@ async function runOnDatabase(
     const stackOptions: StackOptions = {
       apiEnv: { ...BENCH_API_ENV, ...options.apiEnv },
       ...(options.apiNodeArgs === undefined ? {} : { apiNodeArgs: options.apiNodeArgs }),
-      ...(options.bulkSubscribe === undefined
-        ? {}
-        : {
-            bulkSubscribe: {
-              maxMessagesCount: options.bulkSubscribe.maxMessages,
-              maxAwaitDurationMs: options.bulkSubscribe.awaitMs,
-            },
-          }),
+      ...(options.singleDeliveries === true ? { singleDeliveries: true } : {}),
     };
     if (database === "postgres") {
       pgDir = mkdtempSync("/tmp/todo-bench-pg-");
@@ -280,7 +273,7 @@ async function runOnDatabase(
     for (const concurrency of options.concurrencies) {
       for (let repeat = 1; repeat <= options.repeats; repeat++) {
         for (const scenario of options.scenarios) {
-          const result = await measure(scenario, concurrency, requestsAt(concurrency, options.requests));
+          const result = await measure(scenario, concurrency, requestsAt(concurrency, options.requests, scenario));
           const key = `${scenario}/${concurrency}`;
           results.set(key, [...(results.get(key) ?? []), result]);
           log(
@@ -408,13 +401,17 @@ function floorTargets(
 
 /**
  * Requests of one run: `requests` at concurrency 16 and above, proportionally fewer below (at least
- * a tenth). Every run is a fixed number of requests, not a fixed time: a timed run ends by closing
+ * a tenth), and a fifth of that for the seed. Every run is a fixed number of requests, not a fixed time: a timed run ends by closing
  * its connections, daprd then cancels the in-flight publishes of the raw scenario, and the circuit
  * breaker of components/resiliency.yaml counts the cancellations as failures.
  */
-export function requestsAt(concurrency: number, requests: number): number {
-  return Math.round(Math.min(requests, Math.max(requests / 10, (requests * concurrency) / 16)));
+export function requestsAt(concurrency: number, requests: number, scenario: ScenarioName): number {
+  const share = scenario === "seed" ? SEED_SHARE : 1;
+  return Math.round(share * Math.min(requests, Math.max(requests / 10, (requests * concurrency) / 16)));
 }
+
+/** The seed serves a tenth of the API's rate; a fifth of the requests keeps its runs as long as the others. */
+const SEED_SHARE = 0.2;
 
 /** Events daprd has delivered to the API so far, from its own counter. */
 async function deliveredCount(stack: Stack): Promise<number> {

@@ -7,7 +7,7 @@
  * Options: --requests <n per run> --repeats <n> --warmup <requests> --drain <events> --concurrency 1,16,64
  *          --scenarios raw,trigger,create,me,seed,floor[,floor-express,floor-node] --databases sqlite,postgres
  *          --no-docs
- *          --bulk-subscribe <max events per delivery> [--bulk-await-ms <ms>] (daprd's bulkSubscribe)
+ *          --single-deliveries (one delivery request per event, instead of the subscription's bulkSubscribe)
  *          --node-args=<flags for the API's node, e.g. --node-args=--max-semi-space-size=4> (experiments)
  *          --api-env KEY=VALUE (repeatable; e.g. --api-env PUBLISH_BULK_MAX_ENTRIES=1 for one publish per event)
  *          --render-only (write docs/ again from bench/results/latest.json, without running anything)
@@ -48,8 +48,7 @@ async function main(): Promise<void> {
       scenarios: { type: "string", default: DEFAULT_SCENARIOS.join(",") },
       databases: { type: "string", default: "sqlite,postgres" },
       profile: { type: "string" },
-      "bulk-subscribe": { type: "string" },
-      "bulk-await-ms": { type: "string", default: "20" },
+      "single-deliveries": { type: "boolean", default: false },
       "no-docs": { type: "boolean", default: false },
       "node-args": { type: "string", default: "" },
       "api-env": { type: "string", multiple: true, default: [] },
@@ -62,10 +61,7 @@ async function main(): Promise<void> {
     if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new Error(`unknown scenario ${scenario}`);
   }
 
-  const bulkSubscribe =
-    values["bulk-subscribe"] === undefined
-      ? undefined
-      : { maxMessages: Number(values["bulk-subscribe"]), awaitMs: Number(values["bulk-await-ms"]) };
+  const singleDeliveries = values["single-deliveries"];
 
   if (values.profile !== undefined) {
     const scenario = values.profile as ScenarioName;
@@ -80,7 +76,7 @@ async function main(): Promise<void> {
       warmupRequests: Number(values.warmup),
       drainEvents: 0,
       apiNodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
-      ...(bulkSubscribe === undefined ? {} : { bulkSubscribe }),
+      singleDeliveries,
       log,
     });
     const row = report.runs[0]?.rows[0];
@@ -123,7 +119,7 @@ async function main(): Promise<void> {
     requests: Number(values.requests),
     warmupRequests: Number(values.warmup),
     drainEvents: Number(values.drain),
-    ...(bulkSubscribe === undefined ? {} : { bulkSubscribe }),
+    singleDeliveries,
     log,
   });
   mkdirSync(resultsDir, { recursive: true });

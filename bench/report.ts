@@ -178,15 +178,15 @@ export function renderMarkdown(report: BenchReport, command: string, chartFile: 
       `(${machine.cpuModel}), ${machine.memoryGb} GB, ${machine.platform}, Node ${machine.node}; daprd 1.18.2, Kafka 3.9.2, ` +
       "everything on loopback on the same machine (the load generator, autocannon, included).",
     "",
-    `Each scenario runs ${options.requests} requests per repeat at concurrency 16 and above (a tenth at concurrency 1) ` +
+    `Each scenario runs ${options.requests} requests per repeat at concurrency 16 and above (a tenth at concurrency 1; ` +
+      "the seed a fifth of that) " +
       `at concurrency ${options.concurrencies.join(", ")}; ` +
       `${options.repeats} repeats, scenarios interleaved within a repeat; req/s, p50 and p99 are medians over the repeats, ` +
       "errors are summed (non-2xx, socket errors, and 2xx GraphQL answers with `errors`), RSS is the peak VmRSS of the " +
       "serving process (the API; uvicorn for the seed; the floor server) sampled every 200 ms." +
-      (options.bulkSubscribe === undefined
-        ? ""
-        : ` Deliveries through daprd's bulkSubscribe (at most ${options.bulkSubscribe.maxMessages} events per request, ` +
-          `${options.bulkSubscribe.awaitMs} ms wait).`),
+      (options.singleDeliveries === true
+        ? " Deliveries one request per event (`--single-deliveries`), not through the subscription's bulkSubscribe."
+        : ""),
     "",
   ];
   if (chartFile !== undefined) lines.push(`![throughput and p99 latency against concurrency](${chartFile})`, "");

@@ -78,8 +78,8 @@ export function daprRoutes(delivery: TodoEventDelivery): FastifyPluginCallback {
 
 /**
  * One entry of a bulk delivery, which daprd sends when the subscription has `bulkSubscribe`
- * enabled. Ours does not (turning it on measured no gain, see docs/performance.md), but an
- * operator may, so the route answers both shapes.
+ * enabled, as ours has (components/todo-events-subscription.yaml). An operator may turn it off,
+ * so the route answers single CloudEvents too.
  */
 interface BulkEntry {
   readonly entryId: string;

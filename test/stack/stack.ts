@@ -68,8 +68,8 @@ export interface StackOptions {
   readonly databaseUrl?: string;
   /** Node flags for the API process, e.g. ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"]. */
   readonly apiNodeArgs?: readonly string[];
-  /** Turns on bulkSubscribe in the staged subscription: daprd delivers up to this many events per request. */
-  readonly bulkSubscribe?: { readonly maxMessagesCount: number; readonly maxAwaitDurationMs: number };
+  /** Turns bulkSubscribe off in the staged subscription: one delivery request per event (comparisons). */
+  readonly singleDeliveries?: boolean;
 }
 
 /** A further API process with its own daprd, sharing the stack's database, broker and tokens (scale-out). */
@@ -265,8 +265,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         cwd: REPO_ROOT,
       },
     );
-    if (options.bulkSubscribe !== undefined)
-      enableBulkSubscribe(join(resourcesDir, SUBSCRIPTION_FILE), options.bulkSubscribe);
+    if (options.singleDeliveries === true) disableBulkSubscribe(join(resourcesDir, SUBSCRIPTION_FILE));
 
     const [api, daprHttp, daprGrpc, daprInternalGrpc, daprMetrics] = await freePorts(5);
     const ports: StackPorts = { kafka: kafkaPort, api, daprHttp, daprGrpc, daprInternalGrpc, daprMetrics };
@@ -528,17 +527,10 @@ async function freePorts(count: number): Promise<number[]> {
 
 const SUBSCRIPTION_FILE = "todo-events-subscription.yaml";
 
-/** Adds `bulkSubscribe` to the staged declarative subscription (daprd's v2alpha1 Subscription spec). */
-function enableBulkSubscribe(file: string, bulk: NonNullable<StackOptions["bulkSubscribe"]>): void {
+/** Removes the `bulkSubscribe` block (and its comment) from the staged declarative subscription. */
+function disableBulkSubscribe(file: string): void {
   const text = readFileSync(file, "utf8");
-  const anchor = "  deadLetterTopic: todo-events-dlq\n";
-  if (!text.includes(anchor)) throw new Error(`${file} has no "${anchor.trim()}" line to add bulkSubscribe after`);
-  writeFileSync(
-    file,
-    text.replace(
-      anchor,
-      `${anchor}  bulkSubscribe:\n    enabled: true\n    maxMessagesCount: ${bulk.maxMessagesCount}\n` +
-        `    maxAwaitDurationMs: ${bulk.maxAwaitDurationMs}\n`,
-    ),
-  );
+  const block = /(?:^ {2}#.*\n)*^ {2}bulkSubscribe:\n(?:^ {4}.*\n)+/m;
+  if (!block.test(text)) throw new Error(`${file} has no bulkSubscribe block to remove`);
+  writeFileSync(file, text.replace(block, ""));
 }
