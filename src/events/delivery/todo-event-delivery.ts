@@ -5,6 +5,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Logger } from "../../logging/logger";
+import type { TodoEventPayload } from "../todo-event";
 import { parseDeliveredEvent } from "./incoming-event";
 import type { TodoEventFeed } from "./todo-event-feed";
 
@@ -57,21 +58,27 @@ export class TodoEventDelivery {
       return "DROP";
     }
     const { event } = parsed;
-    // The CloudEvent carries the trace of the request that caused the event: continue it in the log.
-    const traceId = traceIdOf(body);
-    const log = this.options.logger.child({
-      eventId: event.event_id,
-      userId: event.user_id,
-      ...(traceId === undefined ? {} : { traceId }),
-    });
     // At-least-once delivery repeats events; subscribers should see each once.
     if (this.recent.has(event.event_id)) {
-      log.debug("duplicate delivery acknowledged");
+      this.debug(body, event, {}, "duplicate delivery acknowledged");
       return "SUCCESS";
     }
     this.remember(event.event_id);
-    log.debug({ subscribers: this.options.feed.deliver(event) }, "event delivered");
+    const subscribers = this.options.feed.deliver(event);
+    this.debug(body, event, { subscribers }, "event delivered");
     return "SUCCESS";
+  }
+
+  /** Only built when debug is on: a child logger per event would cost more than the delivery. */
+  private debug(body: unknown, event: TodoEventPayload, fields: object, message: string): void {
+    const logger = this.options.logger;
+    if (!logger.isLevelEnabled("debug")) return;
+    // The CloudEvent carries the trace of the request that caused the event: continue it in the log.
+    const traceId = traceIdOf(body);
+    logger.debug(
+      { ...fields, eventId: event.event_id, userId: event.user_id, ...(traceId === undefined ? {} : { traceId }) },
+      message,
+    );
   }
 
   /** Called at shutdown. */
