@@ -114,6 +114,19 @@ export class OutboxRepository implements EventLog {
     return Number(row.last_sequence);
   }
 
+  /** Whether an event of any of these users still waits to be published. */
+  async anyPending(db: Executor, userIds: readonly string[]): Promise<boolean> {
+    if (userIds.length === 0) return false;
+    const row = await db
+      .selectFrom("outbox")
+      .select("id")
+      .where("user_id", "in", userIds)
+      .where("status", "=", "PENDING")
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** Whether one of the user's events still waits to be published (by the relay or a trigger). */
   async hasPending(db: Executor, userId: string): Promise<boolean> {
     const row = await db

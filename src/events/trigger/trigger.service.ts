@@ -23,6 +23,7 @@ import type { OutboxRecord, OutboxRepository } from "../log/outbox.repository";
 import { draftTodoEvent, type TodoEventPayload } from "../todo-event";
 import { assertValidTriggerRequest, type TriggerRequest } from "../todo-event-rules";
 import type { IdempotencyKeyRepository } from "./idempotency-key.repository";
+import { PublishedMarks } from "./published-marks";
 import type { TaskOwnership } from "./task-ownership";
 
 export class EventPublishFailedError extends AppError {
@@ -74,9 +75,16 @@ type Appended =
 
 export class TriggerService {
   private readonly now: () => Date;
+  private readonly published: PublishedMarks;
 
   constructor(private readonly deps: TriggerServiceDependencies) {
     this.now = deps.now ?? (() => new Date());
+    this.published = new PublishedMarks({
+      db: deps.db,
+      log: deps.log,
+      onEventQueued: deps.onEventQueued,
+      now: this.now,
+    });
   }
 
   async trigger(user: AuthenticatedUser, request: TriggerRequest, context: TriggerContext): Promise<TriggeredEvent> {
@@ -175,16 +183,18 @@ export class TriggerService {
       event,
       record.traceparent === null ? {} : { traceparent: record.traceparent },
     );
-    const where = { ...this.deps.publisher.destination, ...identify(event) };
     if (outcome.ok) {
-      await this.deps.log.markPublished(this.deps.db, [record.id], this.now());
-      await this.releaseHeldBack(event.user_id);
-      context.log.debug(where, "event published");
+      // Also tells the relay about the user's later events, which the claim held back. A success
+      // is not logged: the row (PUBLISHED, published_at) and todo_events_published_total record it.
+      await this.published.mark(record.id, event.user_id);
       return { eventId: event.event_id, sequence: event.sequence, replayed };
     }
     await this.deps.log.markTriggerFailed(this.deps.db, record.id, `${outcome.reason}: ${outcome.detail}`, this.now());
     await this.releaseHeldBack(event.user_id);
-    context.log.error({ ...where, reason: outcome.reason, detail: outcome.detail }, "event publish failed");
+    context.log.error(
+      { ...this.deps.publisher.destination, ...identify(event), reason: outcome.reason, detail: outcome.detail },
+      "event publish failed",
+    );
     throw new EventPublishFailedError(event.event_id, event.sequence);
   }
 
