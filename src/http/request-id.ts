@@ -17,5 +17,23 @@ const TRACEPARENT = /^00-(?!0{32})[\da-f]{32}-(?!0{16})[\da-f]{16}-[\da-f]{2}$/;
  */
 export function traceparentFor(header: string | undefined): string {
   if (header !== undefined && TRACEPARENT.test(header)) return header;
-  return `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`;
+  return `00-${randomHex(16)}-${randomHex(8)}-01`;
+}
+
+/**
+ * Random bytes are drawn 6 KiB at a time (Node does the same for randomUUID): a call to the
+ * kernel's random source for every 24 bytes showed in the trigger mutation's profile.
+ */
+const POOL_BYTES = 6 * 1024;
+let pool = Buffer.alloc(0);
+let used = 0;
+
+function randomHex(bytes: number): string {
+  if (used + bytes > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    used = 0;
+  }
+  const hex = pool.toString("hex", used, used + bytes);
+  used += bytes;
+  return hex;
 }

@@ -19,7 +19,8 @@ export class TodoEventResolver {
     const { eventId, sequence, replayed } = await context.services.triggers.trigger(
       authenticatedUser(context),
       { taskId, action: input.action, details: input.details, idempotencyKey: input.idempotencyKey },
-      { log: context.log, traceparent: context.traceparent },
+      // The context itself: its logger is made only if the trigger logs.
+      context,
     );
     return {
       success: true,
