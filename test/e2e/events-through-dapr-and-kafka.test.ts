@@ -211,7 +211,7 @@ describe("publishing through daprd to Kafka, for two users with their own JWTs",
       const trigger = async (user: string, note: string): Promise<void> => {
         const data = await as(user, TriggerTodoEventDocument, {
           taskId: todoIds.get(user)!,
-          input: { action: "task_reviewed", details: { note, user_id: "forged-user" } },
+          input: { action: "task_reviewed", details: { note, reviewer: { user_id: "someone-else" } } },
         });
         expect(data.triggerTodoEvent).toMatchObject({ success: true });
         triggered.get(user)!.push(data.triggerTodoEvent.eventId);
@@ -311,13 +311,29 @@ describe("publishing through daprd to Kafka, for two users with their own JWTs",
   );
 
   it(
-    "binds a triggered event to the JWT subject even when its details name another user",
+    "binds a triggered event to the JWT subject even when its details name another user further in",
     withStackLogs(async () => {
       for (const user of users) {
         const [first, second] = triggered.get(user)!.map((id) => cloudEvent(onlyRecord(id)).data);
         expect(first).toMatchObject({ user_id: user, details: { note: "first look" } });
         expect(second).toMatchObject({ user_id: user, details: { note: "second look" } });
       }
+    }),
+  );
+
+  it(
+    "refuses a user_id at the top of details with BAD_USER_INPUT, and nothing of it reaches the topic",
+    withStackLogs(async () => {
+      const response = await postGraphQL(
+        stack.origin,
+        TriggerTodoEventDocument,
+        { taskId: todoIds.get(alice)!, input: { action: "task_forged", details: { user_id: bob } } },
+        { authorization: `Bearer ${tokenFor(alice)}` },
+      );
+      expect(response.body.errors?.map((error) => error.extensions)).toEqual([
+        expect.objectContaining({ code: "BAD_USER_INPUT", field: "input.details.user_id" }),
+      ]);
+      expect(topic.records().some((record) => cloudEvent(record).type === "todo.task_forged")).toBe(false);
     }),
   );
 
