@@ -9,6 +9,9 @@ export const EVENT_SCHEMA_VERSION = 1;
 
 export type JsonObject = { [key: string]: unknown };
 
+/** The actions todo mutations emit; triggerTodoEvent carries the client's own. */
+export const TODO_MUTATION_ACTIONS = ["task_created", "task_updated", "task_completed", "task_deleted"] as const;
+
 export interface TodoEventPayload {
   readonly event_id: string;
   /**

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { generate, loadCodegenConfig } from "@graphql-codegen/cli";
+import { contractFiles } from "../../../scripts/contract-files";
 import { printGraphQLSchema } from "../../../src/graphql/print-schema";
 import { buildGraphQLSchema } from "../../../src/graphql/schema";
 
@@ -12,6 +13,15 @@ describe("generated files", () => {
   it("schema/schema.graphql is what the code emits (run `npm run schema`)", async () => {
     expect(read("schema/schema.graphql")).toBe(printGraphQLSchema(await buildGraphQLSchema()));
   });
+
+  it.each(["schema/asyncapi.yaml", "schema/todo-event.schema.json"])(
+    "%s is what the code emits (run `npm run schema`)",
+    async (path) => {
+      const file = (await contractFiles()).find((candidate) => candidate.path === path);
+      expect(file).toBeDefined();
+      expect(read(path)).toBe(file!.content);
+    },
+  );
 
   it("test/generated/graphql.ts is what codegen produces (run `npm run codegen`)", async () => {
     const cwd = process.cwd();
