@@ -2,7 +2,7 @@
  * End to end: real JWTs → the built API process → a real Dapr sidecar → a real
  * Kafka broker, read back with a Kafka consumer, because only the real broker shows
  * what the seed's Python consumers receive (payload, key, headers) and whether events
- * survive a sidecar outage.
+ * survive a sidecar outage. Every record read back is validated against schema/asyncapi.yaml.
  * One stack for the whole file: starting it is the expensive part.
  */
 import { randomUUID } from "node:crypto";
@@ -21,7 +21,8 @@ import { DaprEventPublisher } from "../../src/events/dapr/dapr-event-publisher";
 import { silentLogger } from "../support/logger";
 import { postGraphQL } from "../support/test-server";
 import { tokenFor } from "../support/tokens";
-import { TopicReader, type KafkaRecord } from "../stack/kafka";
+import { readTodoEvents } from "../support/event-contract";
+import type { KafkaRecord, TopicReader } from "../stack/kafka";
 import { startStack, STACK_START_TIMEOUT_MS, STACK_STOP_TIMEOUT_MS, type Stack } from "../stack/stack";
 import { todoEventPayload } from "../support/event-payloads";
 
@@ -71,7 +72,8 @@ const suiteStarted = performance.now();
 
 beforeAll(async () => {
   stack = await startStack();
-  topic = await TopicReader.start(stack.brokers, TOPIC);
+  // Every record this file reads must pass schema/asyncapi.yaml, or the file fails.
+  topic = await readTodoEvents(stack.brokers);
 }, STACK_START_TIMEOUT_MS);
 
 afterAll(async () => {
