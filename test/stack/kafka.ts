@@ -183,6 +183,40 @@ export async function readTopic(brokers: string, topic: string, options: ReadTop
   }
 }
 
+/** A record to write to a topic as any producer would: key, headers and value as given. */
+export interface OutgoingRecord {
+  readonly key: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Written as JSON. */
+  readonly value: unknown;
+}
+
+/**
+ * Writes records straight to the topic, bypassing daprd: a redelivered copy of a record, or
+ * events in an order the API would never publish them. Resolves once the broker acknowledged all.
+ */
+export async function produceRecords(
+  brokers: string,
+  topic: string,
+  records: readonly OutgoingRecord[],
+): Promise<void> {
+  const kafka = new Kafka({ clientId: "todo-e2e-producer", brokers: brokers.split(","), logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    // One record per request, so they land in this order.
+    for (const record of records) {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: [{ key: record.key, headers: { ...record.headers }, value: JSON.stringify(record.value) }],
+      });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 /**
  * Waits until a consumer group whose id starts with `groupIdPrefix` is Stable
  * with a partition of `topic` assigned: from then on a record published to the
