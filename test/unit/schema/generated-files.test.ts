@@ -23,14 +23,21 @@ describe("generated files", () => {
     },
   );
 
-  it("test/generated/graphql.ts is what codegen produces (run `npm run codegen`)", async () => {
+  it("test/generated/graphql.ts and the example client's generated operations are what codegen produces (run `npm run codegen`)", async () => {
     const cwd = process.cwd();
     process.chdir(root);
     try {
       const { config } = await loadCodegenConfig({ configFilePath: "codegen.yml" });
       const outputs = (await generate({ ...config, silent: true }, false)) as { filename: string; content: string }[];
-      expect(outputs.map((output) => output.filename)).toEqual(["test/generated/graphql.ts"]);
-      expect(read("test/generated/graphql.ts")).toBe(outputs[0].content);
+      expect(outputs.map((output) => output.filename)).toEqual([
+        "test/generated/graphql.ts",
+        "examples/typescript-client/src/generated/graphql.ts",
+      ]);
+      for (const output of outputs)
+        expect({ file: output.filename, content: read(output.filename) }).toEqual({
+          file: output.filename,
+          content: output.content,
+        });
     } finally {
       process.chdir(cwd);
     }
