@@ -137,8 +137,11 @@ export function todoCloudEventSchema(payloadRef: string): JsonSchema {
       datacontenttype: { const: "application/json" },
       traceparent: {
         type: "string",
-        pattern: TRACEPARENT_PATTERN.source,
-        description: "The W3C trace context of the request that caused the event: continue the trace from it.",
+        // daprd writes an empty string when the publish carried no trace context.
+        pattern: `^(${TRACEPARENT_PATTERN.source.slice(1, -1)})?$`,
+        description:
+          "The W3C trace context of the request that caused the event: continue the trace from it. Empty for an " +
+          "event published without one (logged outside a request).",
       },
       data: { $ref: payloadRef },
     },

@@ -75,4 +75,13 @@ describe("schema/asyncapi.yaml", () => {
     };
     expect(eventContract().recordViolations(record)).toEqual([]);
   });
+
+  it("accepts a CloudEvent without trace context, as daprd writes it for a publish that carried none", () => {
+    const [example] = document.components.messages.todoEvent.examples;
+    const { "cloudevent.traceparent": _dropped, ...headers } = example.headers;
+    const value = { ...(example.payload as Record<string, unknown>), traceparent: "", traceid: "" };
+    const record = { topic: "todo-events", partition: 0, offset: "0", key: headers.partitionKey, headers, value };
+    expect(eventContract().recordViolations(record)).toEqual([]);
+    expect(eventContract().recordViolations({ ...record, value: { ...value, traceparent: "00-abc" } })).not.toEqual([]);
+  });
 });
