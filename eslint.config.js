@@ -3,7 +3,7 @@ const eslint = require("@eslint/js");
 const tseslint = require("typescript-eslint");
 
 module.exports = tseslint.config(
-  { ignores: ["dist/", "coverage/", "node_modules/", "test/generated/"] },
+  { ignores: ["dist/", "coverage/", "node_modules/", "test/generated/", "examples/typescript-client/src/generated/"] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -24,7 +24,7 @@ module.exports = tseslint.config(
     },
   },
   {
-    files: ["src/config/**", "src/main.ts", "scripts/**", "test/**", "bench/**"],
+    files: ["src/config/**", "src/main.ts", "scripts/**", "test/**", "bench/**", "examples/**"],
     rules: { "no-restricted-properties": "off" },
   },
   {

@@ -1,13 +1,14 @@
-/** `npm run schema`: writes schema/schema.graphql from the code (a test fails when it is stale). */
+/** `npm run schema`: writes the contract files of schema/ from the code (a test fails when one is stale). */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { printGraphQLSchema } from "../src/graphql/print-schema";
-import { buildGraphQLSchema } from "../src/graphql/schema";
+import { contractFiles, REPO_ROOT } from "./contract-files";
 
 async function main(): Promise<void> {
-  const target = join(__dirname, "..", "schema", "schema.graphql");
-  writeFileSync(target, printGraphQLSchema(await buildGraphQLSchema()));
-  process.stdout.write(`wrote ${target}\n`);
+  for (const file of await contractFiles()) {
+    const target = join(REPO_ROOT, file.path);
+    writeFileSync(target, file.content);
+    process.stdout.write(`wrote ${target}\n`);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -1,10 +1,10 @@
 /** Wraps an EventPublisher to count and time publishes, without the publisher knowing about metrics. */
 import type { Metrics } from "../metrics/metrics";
 import type { EventPublisher, PublishItem, PublishOptions, PublishOutcome } from "./event-publisher";
-import type { TodoEventPayload } from "./todo-event";
+import { TODO_MUTATION_ACTIONS, type TodoEventPayload } from "./todo-event";
 
 /** Client-chosen trigger actions would make the label unbounded: they all count as "custom". */
-const KNOWN_ACTIONS = new Set(["task_created", "task_updated", "task_completed", "task_deleted"]);
+const KNOWN_ACTIONS: ReadonlySet<string> = new Set(TODO_MUTATION_ACTIONS);
 const actionLabel = (action: string): string => (KNOWN_ACTIONS.has(action) ? action : "custom");
 
 export class MeteredEventPublisher implements EventPublisher {

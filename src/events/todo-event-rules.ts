@@ -1,12 +1,14 @@
 /** Rules for client-triggered events; each violation names its field. */
 import { InvalidInputError } from "../app-error";
 import { assertValidIdempotencyKey } from "../shared/idempotency-key";
-import type { JsonObject } from "./todo-event";
+import { TODO_EVENT_FIELDS, type JsonObject } from "./todo-event";
 
 export const ACTION_PATTERN = /^[a-z][a-z0-9_.-]{0,63}$/;
 export const MAX_DETAILS_BYTES = 16 * 1024;
 /** `details` itself is level 1; every object or array inside it adds one. */
 export const MAX_DETAILS_DEPTH = 32;
+/** Top-level keys `details` may not use: the event's own fields, identity above all. */
+export const RESERVED_DETAILS_KEYS: readonly string[] = TODO_EVENT_FIELDS;
 
 export interface TriggerRequest {
   readonly taskId: number;
@@ -26,6 +28,10 @@ export function assertValidTriggerRequest(request: TriggerRequest): string {
   const details = request.details ?? {};
   if (typeof details !== "object" || Array.isArray(details)) {
     throw new InvalidInputError("input.details", "must be a JSON object");
+  }
+  const reserved = RESERVED_DETAILS_KEYS.find((key) => Object.hasOwn(details, key));
+  if (reserved !== undefined) {
+    throw new InvalidInputError(`input.details.${reserved}`, "is reserved: it is a field of the event itself");
   }
   // Before serialising: JSON.stringify recurses, and a few thousand levels overflow the stack.
   if (isNestedDeeperThan(details, MAX_DETAILS_DEPTH)) {

@@ -9,6 +9,9 @@ export const EVENT_SCHEMA_VERSION = 1;
 
 export type JsonObject = { [key: string]: unknown };
 
+/** The actions todo mutations emit; triggerTodoEvent carries the client's own. */
+export const TODO_MUTATION_ACTIONS = ["task_created", "task_updated", "task_completed", "task_deleted"] as const;
+
 export interface TodoEventPayload {
   readonly event_id: string;
   /**
@@ -24,6 +27,28 @@ export interface TodoEventPayload {
   readonly occurred_at: string;
   readonly schema_version: typeof EVENT_SCHEMA_VERSION;
 }
+
+/**
+ * The payload's fields in the order the contract documents them: the JSON Schema requires them,
+ * and `details` may not repeat them (a consumer that reads `details.user_id`, or merges details
+ * into the event, would otherwise see what the client chose).
+ */
+export const TODO_EVENT_FIELDS = [
+  "event_id",
+  "sequence",
+  "action",
+  "task_id",
+  "user_id",
+  "details",
+  "occurred_at",
+  "schema_version",
+] as const satisfies readonly (keyof TodoEventPayload)[];
+
+/** Compiles only while TODO_EVENT_FIELDS names every field of TodoEventPayload. */
+type EveryFieldListed<Missing extends never> = Missing;
+export type TodoEventFieldsAreComplete = EveryFieldListed<
+  Exclude<keyof TodoEventPayload, (typeof TODO_EVENT_FIELDS)[number]>
+>;
 
 /** An event before the log gives it its sequence. */
 export type TodoEventDraft = Omit<TodoEventPayload, "sequence">;

@@ -2,7 +2,7 @@
  * End to end: real JWTs → the built API process → a real Dapr sidecar → a real
  * Kafka broker, read back with a Kafka consumer, because only the real broker shows
  * what the seed's Python consumers receive (payload, key, headers) and whether events
- * survive a sidecar outage.
+ * survive a sidecar outage. Every record read back is validated against schema/asyncapi.yaml.
  * One stack for the whole file: starting it is the expensive part.
  */
 import { randomUUID } from "node:crypto";
@@ -21,7 +21,8 @@ import { DaprEventPublisher } from "../../src/events/dapr/dapr-event-publisher";
 import { silentLogger } from "../support/logger";
 import { postGraphQL } from "../support/test-server";
 import { tokenFor } from "../support/tokens";
-import { TopicReader, type KafkaRecord } from "../stack/kafka";
+import { readTodoEvents } from "../support/event-contract";
+import type { KafkaRecord, TopicReader } from "../stack/kafka";
 import { startStack, STACK_START_TIMEOUT_MS, STACK_STOP_TIMEOUT_MS, type Stack } from "../stack/stack";
 import { todoEventPayload } from "../support/event-payloads";
 
@@ -71,12 +72,17 @@ const suiteStarted = performance.now();
 
 beforeAll(async () => {
   stack = await startStack();
-  topic = await TopicReader.start(stack.brokers, TOPIC);
+  // Every record this file reads must pass schema/asyncapi.yaml, or the file fails.
+  topic = await readTodoEvents(stack.brokers);
 }, STACK_START_TIMEOUT_MS);
 
 afterAll(async () => {
-  await topic?.close();
-  await stack?.stop();
+  try {
+    // Throws when a record broke the contract: the stack is stopped all the same.
+    await topic?.close();
+  } finally {
+    await stack?.stop();
+  }
   if (stack !== undefined) {
     process.stderr.write(
       `[e2e] stack start-up ${JSON.stringify(stack.timings)}; ` +
@@ -211,7 +217,7 @@ describe("publishing through daprd to Kafka, for two users with their own JWTs",
       const trigger = async (user: string, note: string): Promise<void> => {
         const data = await as(user, TriggerTodoEventDocument, {
           taskId: todoIds.get(user)!,
-          input: { action: "task_reviewed", details: { note, user_id: "forged-user" } },
+          input: { action: "task_reviewed", details: { note, reviewer: { user_id: "someone-else" } } },
         });
         expect(data.triggerTodoEvent).toMatchObject({ success: true });
         triggered.get(user)!.push(data.triggerTodoEvent.eventId);
@@ -311,13 +317,29 @@ describe("publishing through daprd to Kafka, for two users with their own JWTs",
   );
 
   it(
-    "binds a triggered event to the JWT subject even when its details name another user",
+    "binds a triggered event to the JWT subject even when its details name another user further in",
     withStackLogs(async () => {
       for (const user of users) {
         const [first, second] = triggered.get(user)!.map((id) => cloudEvent(onlyRecord(id)).data);
         expect(first).toMatchObject({ user_id: user, details: { note: "first look" } });
         expect(second).toMatchObject({ user_id: user, details: { note: "second look" } });
       }
+    }),
+  );
+
+  it(
+    "refuses a user_id at the top of details with BAD_USER_INPUT, and nothing of it reaches the topic",
+    withStackLogs(async () => {
+      const response = await postGraphQL(
+        stack.origin,
+        TriggerTodoEventDocument,
+        { taskId: todoIds.get(alice)!, input: { action: "task_forged", details: { user_id: bob } } },
+        { authorization: `Bearer ${tokenFor(alice)}` },
+      );
+      expect(response.body.errors?.map((error) => error.extensions)).toEqual([
+        expect.objectContaining({ code: "BAD_USER_INPUT", field: "input.details.user_id" }),
+      ]);
+      expect(topic.records().some((record) => cloudEvent(record).type === "todo.task_forged")).toBe(false);
     }),
   );
 

@@ -2,7 +2,8 @@
  * The way back: Kafka → daprd's declarative subscription →
  * POST /dapr/todo-events → the per-user GraphQL subscription; a subscription
  * resumed from the event log after an API restart and after a daprd crash;
- * forged deliveries; and the dead-letter topic for events the app drops.
+ * forged deliveries; and the dead-letter topic for events the app drops. Records read back from
+ * Kafka are validated against schema/asyncapi.yaml.
  */
 import { randomUUID } from "node:crypto";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
@@ -26,7 +27,7 @@ import {
 } from "../support/deliveries";
 import { asUser, postGraphQL } from "../support/test-server";
 import { tokenFor } from "../support/tokens";
-import { TopicReader } from "../stack/kafka";
+import { readDeadLetters, readTodoEvents } from "../support/event-contract";
 import { startStack, STACK_START_TIMEOUT_MS, STACK_STOP_TIMEOUT_MS, type Stack } from "../stack/stack";
 
 const DELIVERY_TIMEOUT_MS = 30_000;
@@ -239,7 +240,7 @@ it(
   "resumes across a daprd crash: what was committed meanwhile is replayed as PENDING, published once daprd is back, and none is missed or repeated",
   async () => {
     const user = `resume-daprd-${run}`;
-    const topic = await TopicReader.start(stack.brokers, "todo-events");
+    const topic = await readTodoEvents(stack.brokers);
     const before = subscribeAs(user, 0);
     let resumed: ReturnType<typeof subscribeAs> | undefined;
     try {
@@ -331,7 +332,7 @@ it(
 it(
   "sends an event the app drops (malformed) to todo-events-dlq",
   async () => {
-    const deadLetters = await TopicReader.start(stack.brokers, "todo-events-dlq");
+    const deadLetters = await readDeadLetters(stack.brokers);
     try {
       const marker = randomUUID();
       // Straight to the sidecar's publish API, as a misbehaving producer would: no user_id, no action.

@@ -23,6 +23,24 @@ export interface KafkaRecord {
 export interface TopicReaderOptions {
   /** Default true: read the topic from its first offset. */
   readonly fromBeginning?: boolean;
+  /**
+   * Checks every record as it arrives and returns what is wrong with it (nothing when it is
+   * fine). Once a record failed, records(), waitFor() and close() throw with its violations.
+   */
+  readonly validate?: (record: KafkaRecord) => readonly string[];
+}
+
+/** A record that broke the contract the reader checks. */
+export class RecordContractError extends Error {
+  constructor(topic: string, failures: readonly { record: KafkaRecord; violations: readonly string[] }[]) {
+    const shown = failures
+      .slice(0, 3)
+      .map(
+        ({ record, violations }) =>
+          `  ${record.topic}[${record.partition}]@${record.offset}: ${violations.join("; ")}\n    ${JSON.stringify(record).slice(0, 600)}`,
+      );
+    super(`${failures.length} record(s) of ${topic} break the contract:\n${shown.join("\n")}`);
+  }
 }
 
 /** Subscribes once and accumulates every record; ask it for records as often as needed. */
@@ -30,16 +48,18 @@ export class TopicReader {
   private readonly received: KafkaRecord[] = [];
   /** kafkajs' own warnings and errors, for timeout messages. */
   private readonly clientLog: string[] = [];
+  private readonly invalid: { record: KafkaRecord; violations: readonly string[] }[] = [];
   private consumer: Consumer | undefined;
   private runError: unknown;
 
   private constructor(
     readonly brokers: string,
     readonly topic: string,
+    private readonly validate: TopicReaderOptions["validate"],
   ) {}
 
   static async start(brokers: string, topic: string, options: TopicReaderOptions = {}): Promise<TopicReader> {
-    const reader = new TopicReader(brokers, topic);
+    const reader = new TopicReader(brokers, topic, options.validate);
     try {
       await reader.subscribe(options.fromBeginning ?? true);
     } catch (error) {
@@ -73,14 +93,17 @@ export class TopicReader {
     consumer
       .run({
         eachMessage: async ({ topic, partition, message }) => {
-          this.received.push({
+          const record: KafkaRecord = {
             topic,
             partition,
             offset: message.offset,
             key: message.key?.toString("utf8") ?? null,
             headers: decodeHeaders(message.headers),
             value: parseValue(message.value),
-          });
+          };
+          this.received.push(record);
+          const violations = this.validate?.(record) ?? [];
+          if (violations.length > 0) this.invalid.push({ record, violations });
         },
       })
       .catch((error: unknown) => {
@@ -98,7 +121,12 @@ export class TopicReader {
 
   /** Everything received so far, in arrival order (offset order within a partition). */
   records(): readonly KafkaRecord[] {
+    this.throwOnInvalidRecords();
     return [...this.received];
+  }
+
+  private throwOnInvalidRecords(): void {
+    if (this.invalid.length > 0) throw new RecordContractError(this.topic, this.invalid);
   }
 
   /**
@@ -111,6 +139,7 @@ export class TopicReader {
   ): Promise<readonly KafkaRecord[]> {
     const deadline = Date.now() + timeoutMs;
     while (!done(this.received) && Date.now() < deadline) {
+      this.throwOnInvalidRecords();
       if (this.runError !== undefined) {
         const reason = this.runError instanceof Error ? this.runError.message : JSON.stringify(this.runError);
         throw new Error(`kafkajs consumer failed: ${reason}`);
@@ -129,9 +158,12 @@ export class TopicReader {
   async close(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = undefined;
-    if (consumer === undefined) return;
-    // Bounded: a disconnect during a rebalance can take a session timeout.
-    await within(consumer.disconnect(), 10_000);
+    if (consumer !== undefined) {
+      // Bounded: a disconnect during a rebalance can take a session timeout.
+      await within(consumer.disconnect(), 10_000);
+    }
+    // A record that broke the contract after the test's last look still fails it.
+    this.throwOnInvalidRecords();
   }
 }
 
@@ -148,6 +180,40 @@ export async function readTopic(brokers: string, topic: string, options: ReadTop
     return [...(await reader.waitFor((records) => records.length >= options.untilCount, options.timeoutMs))];
   } finally {
     await reader.close();
+  }
+}
+
+/** A record to write to a topic as any producer would: key, headers and value as given. */
+export interface OutgoingRecord {
+  readonly key: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Written as JSON. */
+  readonly value: unknown;
+}
+
+/**
+ * Writes records straight to the topic, bypassing daprd: a redelivered copy of a record, or
+ * events in an order the API would never publish them. Resolves once the broker acknowledged all.
+ */
+export async function produceRecords(
+  brokers: string,
+  topic: string,
+  records: readonly OutgoingRecord[],
+): Promise<void> {
+  const kafka = new Kafka({ clientId: "todo-e2e-producer", brokers: brokers.split(","), logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    // One record per request, so they land in this order.
+    for (const record of records) {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: [{ key: record.key, headers: { ...record.headers }, value: JSON.stringify(record.value) }],
+      });
+    }
+  } finally {
+    await producer.disconnect();
   }
 }
 

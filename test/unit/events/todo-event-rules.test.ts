@@ -3,6 +3,7 @@ import {
   isNestedDeeperThan,
   MAX_DETAILS_BYTES,
   MAX_DETAILS_DEPTH,
+  RESERVED_DETAILS_KEYS,
   type TriggerRequest,
 } from "../../../src/events/todo-event-rules";
 import type { JsonObject } from "../../../src/events/todo-event";
@@ -43,6 +44,25 @@ describe("assertValidTriggerRequest", () => {
     expect(() => assertValidTriggerRequest(requestWith({ text: "x".repeat(MAX_DETAILS_BYTES) }))).toThrow(
       expect.objectContaining({ code: "BAD_USER_INPUT", field: "input.details" }),
     );
+  });
+});
+
+describe("reserved keys in details", () => {
+  it("reserves at least the identity fields of the event", () => {
+    expect(RESERVED_DETAILS_KEYS).toEqual(expect.arrayContaining(["user_id", "event_id", "sequence", "task_id"]));
+  });
+
+  it.each(RESERVED_DETAILS_KEYS.map((key) => [key]))(
+    "refuses a top-level %s in details as bad input naming that key",
+    (key) => {
+      expect(() => assertValidTriggerRequest(requestWith({ note: "hi", [key]: "forged" }))).toThrow(
+        expect.objectContaining({ code: "BAD_USER_INPUT", field: `input.details.${key}` }),
+      );
+    },
+  );
+
+  it("accepts a reserved name deeper inside details, where no consumer mistakes it for the event's", () => {
+    expect(() => assertValidTriggerRequest(requestWith({ assignee: { user_id: "someone-else" } }))).not.toThrow();
   });
 });
 

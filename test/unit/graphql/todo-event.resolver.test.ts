@@ -59,13 +59,12 @@ describe("triggerTodoEvent", () => {
     });
   });
 
-  it("ignores a user_id smuggled into details: identity comes from the token only", async () => {
-    await trigger("user-456", { action: "task_created", details: { user_id: "victim-1" } });
+  it("refuses a user_id smuggled into details with BAD_USER_INPUT naming it, and publishes nothing", async () => {
+    const result = await trigger("user-456", { action: "task_created", details: { user_id: "victim-1" } });
 
-    const [message] = harness.publisher.published;
-    expect(message.payload.user_id).toBe("user-456");
-    expect(message.metadata.user_id).toBe("user-456");
-    expect(message.metadata.partitionKey).toBe("user-456");
+    expect(onlyErrorCode(result)).toBe("BAD_USER_INPUT");
+    expect(result.errors?.[0].extensions?.field).toBe("input.details.user_id");
+    expect(harness.publisher.attempts).toBe(0);
   });
 
   it("refuses a user_id field on the input itself (no input carries a user id)", async () => {
