@@ -7,8 +7,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
-import { createAccessTokenVerifier } from "./auth/access-token";
 import { signDevelopmentToken } from "./auth/development-token";
+import { createTokenVerifier } from "./auth/token-verifier";
 import type { Config } from "./config/config";
 import { DaprEventPublisher } from "./events/dapr/dapr-event-publisher";
 import { createSidecarProbe } from "./events/dapr/dapr-sidecar-probe";
@@ -58,8 +58,13 @@ export async function startApplication(
   overrides: ApplicationOverrides = {},
 ): Promise<RunningApplication> {
   const logger = overrides.logger ?? createLogger(config);
-  const database = overrides.database ?? (await openDatabase(config.databaseUrl));
   const metrics = createMetrics();
+  // First: discovery may refuse the configuration, and nothing is open yet to close.
+  const tokens = await createTokenVerifier(config.jwt, {
+    logger,
+    onKeyFetch: ({ trigger, outcome }) => metrics.jwksFetches.inc({ trigger, outcome }),
+  });
+  const database = overrides.database ?? (await openDatabase(config.databaseUrl));
   const { services, relay, backlog, publisher } = createServices({
     config,
     database,
@@ -82,7 +87,7 @@ export async function startApplication(
   const httpServer = createServer();
   const schema = await buildGraphQLSchema();
   const policy = createRequestPolicy({
-    verifyAccessToken: createAccessTokenVerifier(config.jwt),
+    verifyAccessToken: tokens.verify,
     documentLimits: config.documentLimits,
     introspection: config.graphql.introspection,
     rateLimiter:
@@ -136,6 +141,7 @@ export async function startApplication(
         createSidecarProbe({ daprHost: config.dapr.host, daprHttpPort: config.dapr.httpPort, timeoutMs: 1000 }),
       outboxBacklog: () => backlog.read(),
       isAcceptingTraffic: () => acceptingTraffic,
+      signingKeys: tokens.signingKeys,
     },
     logger,
     metrics,
