@@ -495,7 +495,7 @@ async function buildApi(): Promise<number> {
 }
 
 /** Distinct free loopback ports: all are bound at once, then released. */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from(
       { length: count },
