@@ -42,6 +42,8 @@ export interface ProviderKeyJwtConfig extends JwtClaimRules {
   readonly algorithms: readonly ProviderAlgorithm[];
   readonly issuer: string;
   readonly audience: string;
+  /** The claim that must hold `audience`: `aud`, or e.g. `client_id` for Amazon Cognito's access tokens. */
+  readonly audienceClaim: string;
   readonly keyCache: ProviderKeyCacheConfig;
   readonly usingDevelopmentSecret: false;
 }
@@ -246,6 +248,9 @@ function loadJwtConfig(env: Env, isProduction: boolean, warnings: string[]): Jwt
   };
   const provider = loadProviderKeyConfig(env, common, secret !== undefined || publicKey !== undefined, warnings);
   if (provider !== undefined) return provider;
+  if (text(env, "JWT_AUDIENCE_CLAIM") !== undefined) {
+    throw new ConfigError("JWT_AUDIENCE_CLAIM", "is only read with OIDC_ISSUER or JWT_JWKS_URI");
+  }
 
   if (publicKey !== undefined) {
     const algorithms = algorithmList(env, ["RS256", "ES256"]);
@@ -351,6 +356,7 @@ function loadProviderKeyConfig(
     algorithms: algorithms as ProviderAlgorithm[],
     issuer,
     audience: common.audience,
+    audienceClaim: name(env, "JWT_AUDIENCE_CLAIM", "aud"),
     keyCache: {
       minAgeMs: minAgeSeconds * 1000,
       maxAgeMs: maxAgeSeconds * 1000,

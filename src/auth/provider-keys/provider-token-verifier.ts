@@ -37,8 +37,11 @@ export function createProviderTokenVerifier(
     const { header, payload } = decoded;
     if (!config.algorithms.includes(header.alg as never)) throw new AuthenticationFailure("unsupported algorithm");
     if (payload.iss !== config.issuer) throw new AuthenticationFailure("wrong issuer");
-    const audiences: unknown[] = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-    if (!audiences.includes(config.audience)) throw new AuthenticationFailure("wrong audience");
+    // Checked here, before the signature, for every audience claim: the payload jwt.verify checks below is this one.
+    const audience: unknown = payload[config.audienceClaim];
+    if (!(Array.isArray(audience) ? audience : [audience]).includes(config.audience)) {
+      throw new AuthenticationFailure("wrong audience");
+    }
     if (typeof header.kid !== "string" || header.kid === "") throw new AuthenticationFailure("missing key id");
     const key = header.kid.length > MAX_KID_LENGTH ? undefined : await keys.keyFor(header.kid);
     if (key === undefined) throw new AuthenticationFailure("unknown signing key");
@@ -46,7 +49,8 @@ export function createProviderTokenVerifier(
     let claims: jwt.JwtPayload | string;
     try {
       // The key's own algorithms: an RSA key never verifies an ES256 token, nor an HMAC one.
-      claims = jwt.verify(token, key.key, verifyOptionsFor(config, key.algorithms));
+      const rules = config.audienceClaim === "aud" ? config : { ...config, audience: undefined };
+      claims = jwt.verify(token, key.key, verifyOptionsFor(rules, key.algorithms));
     } catch (error) {
       throw new AuthenticationFailure(describeVerifyError(error));
     }

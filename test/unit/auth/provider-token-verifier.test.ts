@@ -117,6 +117,15 @@ describe("verifying tokens with an identity provider's keys", () => {
     ).resolves.toMatchObject({ id: "alice" });
   });
 
+  it("checks the configured audience claim instead of aud (Amazon Cognito's access tokens)", async () => {
+    const cognito = createProviderTokenVerifier(providerKeyJwt({ JWT_AUDIENCE_CLAIM: "client_id" }), keys);
+    const accessToken = signed(rsa.privateKey, "rsa-1", "RS256", { aud: undefined, client_id: "todo-api" });
+    const idToken = signed(rsa.privateKey, "rsa-1", "RS256", { aud: "todo-api" });
+
+    await expect(cognito(accessToken)).resolves.toMatchObject({ id: "0b1c" });
+    await expect(cognito(idToken)).rejects.toMatchObject({ reason: "wrong audience" });
+  });
+
   it("refuses an expired token", async () => {
     expect(await reasonFor(signed(rsa.privateKey, "rsa-1", "RS256", { exp: nowSeconds() - 60 }))).toBe("token expired");
   });

@@ -142,6 +142,7 @@ describe("loadConfig with an identity provider", () => {
       algorithms: ["RS256", "ES256", "PS256"],
       issuer,
       audience: "todo-api",
+      audienceClaim: "aud",
       userClaim: "sub",
       clockToleranceSeconds: 5,
       requireExpiry: true,
@@ -156,6 +157,18 @@ describe("loadConfig with an identity provider", () => {
     const { config } = loadConfig({ JWT_JWKS_URI: jwksUri, JWT_ISSUER: issuer, JWT_AUDIENCE: "todo-api" });
 
     expect(config.jwt).toMatchObject({ keySource: "provider", keyLocation: { jwksUri }, issuer });
+  });
+
+  it("reads another audience claim (Amazon Cognito's access tokens carry client_id, not aud)", () => {
+    const { config } = loadConfig({ ...oidc, JWT_AUDIENCE_CLAIM: "client_id" });
+
+    expect(config.jwt).toMatchObject({ audience: "todo-api", audienceClaim: "client_id" });
+  });
+
+  it("refuses JWT_AUDIENCE_CLAIM without a provider: it would be silently ignored", () => {
+    expect(configError({ JWT_SECRET: TEST_JWT_SECRET, JWT_AUDIENCE_CLAIM: "client_id" }).variable).toBe(
+      "JWT_AUDIENCE_CLAIM",
+    );
   });
 
   it("reads the cache bounds, cooldown and timeout", () => {
