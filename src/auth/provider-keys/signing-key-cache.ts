@@ -79,15 +79,17 @@ export class SigningKeyCache {
       if (this.now() >= this.refreshDueAt) void this.refresh("expired");
       return known;
     }
+    // A provider that failed last time is likely still down: ask it, but make nobody wait for it.
+    const failedLastTime = this.lastAttempt?.ok === false;
     if (this.inFlight !== undefined) {
+      if (failedLastTime) return undefined;
       await this.inFlight;
       return this.keys.get(kid);
     }
     if (this.now() < this.lastUnknownKidFetchAt + this.options.tuning.refetchCooldownMs) return undefined;
     this.lastUnknownKidFetchAt = this.now();
     const fetching = this.refresh("unknown_kid");
-    // A provider that failed last time is likely still down: ask it, but do not make the caller wait for it.
-    if (this.lastAttempt?.ok === false) return undefined;
+    if (failedLastTime) return undefined;
     await fetching;
     return this.keys.get(kid);
   }

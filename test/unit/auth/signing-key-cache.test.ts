@@ -180,6 +180,34 @@ describe("SigningKeyCache", () => {
     expect(fetches.filter((event) => event.trigger === "unknown_kid")).toHaveLength(1); // the second never ended
   });
 
+  it("does not make an unknown kid wait for a refresh already running while the provider is failing", async () => {
+    const { cache, clock, answers } = provider(keySet(["k1"]));
+    await cache.load();
+    answers(new FetchFailure("unreachable (ECONNREFUSED)"));
+    clock.now += tuning.maxAgeMs;
+    await cache.keyFor("k1");
+    await settle();
+    clock.now += tuning.refetchCooldownMs;
+    answers(() => new Promise<KeySet>(() => undefined)); // a provider that hangs
+    await cache.keyFor("k1"); // starts the next background refresh, which never ends
+
+    await expect(cache.keyFor("unknown")).resolves.toBeUndefined();
+  });
+
+  it("lets an unknown kid share a refresh already running while the provider was fine", async () => {
+    const { cache, fetches, clock, answers } = provider(keySet(["k1"]));
+    await cache.load();
+    let release!: () => void;
+    answers(() => new Promise<KeySet>((resolve) => (release = () => resolve(keySet(["k1", "k2"])))));
+    clock.now += tuning.maxAgeMs;
+    await cache.keyFor("k1");
+    const waiting = cache.keyFor("k2");
+    release();
+
+    await expect(waiting).resolves.toMatchObject({ kid: "k2" });
+    expect(fetches.map((event) => event.trigger)).toEqual(["startup", "expired"]);
+  });
+
   it("starts without keys when the first fetch fails, and says so", async () => {
     const { cache, fetches } = provider(new FetchFailure("answered HTTP 503"));
     await cache.load();
