@@ -63,9 +63,13 @@ async function readCapped(response: Response, maxBytes: number): Promise<string>
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** Node's fetch wraps socket errors as `TypeError("fetch failed")` with the system error as its cause. */
+/**
+ * Node's fetch wraps socket errors as `TypeError("fetch failed")` with the system error as its cause
+ * (ECONNREFUSED, ENOTFOUND, …), or with its own reason (e.g. "bad port" for ports fetch never uses).
+ */
 function networkCode(error: unknown): string {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
   if (typeof cause?.code === "string") return cause.code;
+  if (typeof cause?.message === "string" && cause.message !== "") return cause.message;
   return error instanceof Error ? error.message : "error";
 }

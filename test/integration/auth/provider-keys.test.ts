@@ -129,6 +129,12 @@ describe("reading a JWKS", () => {
     expect(await failureOf(source("/trickles", 300)())).toBe("timed out after 300 ms");
   });
 
+  it("names the reason fetch gives for a port it refuses to use", async () => {
+    const blocked = jwksSource({ jwksUri: "http://127.0.0.1:6000/keys", algorithms: ["RS256"], timeoutMs: 2000 });
+
+    expect(await failureOf(blocked())).toBe("unreachable (bad port)");
+  });
+
   it("reports a provider that is not listening", async () => {
     const port = await closedPort();
     const closed = jwksSource({ jwksUri: `http://127.0.0.1:${port}/keys`, algorithms: ["RS256"], timeoutMs: 2000 });
