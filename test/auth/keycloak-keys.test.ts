@@ -18,7 +18,11 @@ import { accessToken, KeycloakAdmin, kidOf } from "./support/keycloak-client";
 
 const REALM = "todo";
 const SERVICE_ACCOUNT = "service-account-todo-api-tests";
-/** Keycloak answers its JWKS with no-cache: the API keeps it for the minimum, set short here to see a removal. */
+/**
+ * Keycloak answers its JWKS with no-cache: the API keeps it for the minimum, set short here to see a
+ * removal. The first rotation test counts fetches, so it must end within this time of the API's start
+ * (it takes about 3 s), or a refresh of the aged set would add to the count.
+ */
 const CACHE_SECONDS = 15;
 
 let keycloak: Keycloak;

@@ -155,4 +155,31 @@ describe("verifying tokens with an identity provider's keys", () => {
     expect(await reasonFor(longKid)).toBe("unknown signing key");
     expect(keys.lookups).toEqual([]);
   });
+
+  it("refuses 2000 seeded garbage tokens with a reason, never another error", async () => {
+    let state = 20261201;
+    const random = () => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return state / 2 ** 31;
+    };
+    const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)];
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value) ?? "").toString("base64url");
+    const odd = [null, 0, -1, "", "RS256", ["RS256"], { alg: "RS256" }, true, "rsa-1", ISSUER, "todo-api", [ISSUER]];
+    const reasons = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const header = { alg: pick([...odd, "HS256", "none", "ES256", "PS256"]), kid: pick([...odd, "rsa-1", "ec-1"]) };
+      const payload = pick([
+        null,
+        [],
+        "text",
+        { ...claims, iss: pick(odd), aud: pick(odd), exp: pick([...odd, nowSeconds() + 60]) },
+        { ...claims, preferred_username: pick(odd), exp: nowSeconds() + 60 },
+      ]);
+      const signature = Buffer.from(Array.from({ length: Math.floor(random() * 300) }, () => random() * 256)).toString(
+        "base64url",
+      );
+      reasons.add(await reasonFor(`${encode(header)}.${encode(payload)}.${signature}`));
+    }
+    expect(reasons.size).toBeGreaterThan(3);
+  });
 });
