@@ -1,6 +1,7 @@
 /**
- * Test tiers: unit and integration run in `npm test`; the abuse tier and the
- * tiers with a real sidecar and broker have their own scripts.
+ * Test tiers: unit and integration run in `npm test`; the abuse tier, the
+ * tiers with a real sidecar and broker, and the auth tier with a real identity
+ * provider have their own scripts.
  * @type {import('jest').Config}
  */
 const tsJest = [
@@ -39,5 +40,8 @@ module.exports = {
     project("faults", { slowTestThreshold: 120 }),
     // Several API instances with their own sidecars on PostgreSQL (npm run test:scale).
     project("scale", { slowTestThreshold: 120 }),
+    // Tokens and keys from a real Keycloak started by the suites, the API in process (npm run test:auth, in band).
+    // jest reads testTimeout only from the global configuration: the setup file sets the tier's own.
+    project("auth", { setupFilesAfterEnv: ["<rootDir>/test/auth/support/timeout.ts"] }),
   ],
 };

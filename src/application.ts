@@ -7,9 +7,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
-import { createAccessTokenVerifier } from "./auth/access-token";
 import { signDevelopmentToken } from "./auth/development-token";
-import { cacheVerifiedTokens } from "./auth/verified-token-cache";
+import { createTokenVerifier } from "./auth/token-verifier";
 import type { Config } from "./config/config";
 import { DaprEventPublisher } from "./events/dapr/dapr-event-publisher";
 import { createSidecarProbe } from "./events/dapr/dapr-sidecar-probe";
@@ -29,13 +28,6 @@ import { createLogger, type Logger } from "./logging/logger";
 import { createMetrics, type Metrics } from "./metrics/metrics";
 import { registerReadOnScrapeGauges } from "./metrics/read-on-scrape-gauges";
 import { createServices } from "./services";
-
-/**
- * Verified tokens are remembered for a minute, within 4 MiB (about 14 000 typical tokens): a
- * client's repeated token costs one signature check a minute, and a key or setting change is
- * honoured within that minute.
- */
-const VERIFIED_TOKEN_CACHE = { maxBytes: 4 * 1024 * 1024, maxAgeMs: 60_000 };
 
 export interface ApplicationOverrides {
   readonly logger?: Logger;
@@ -66,8 +58,13 @@ export async function startApplication(
   overrides: ApplicationOverrides = {},
 ): Promise<RunningApplication> {
   const logger = overrides.logger ?? createLogger(config);
-  const database = overrides.database ?? (await openDatabase(config.databaseUrl));
   const metrics = createMetrics();
+  // First: discovery may refuse the configuration, and nothing is open yet to close.
+  const tokens = await createTokenVerifier(config.jwt, {
+    logger,
+    onKeyFetch: ({ trigger, outcome }) => metrics.jwksFetches.inc({ trigger, outcome }),
+  });
+  const database = overrides.database ?? (await openDatabase(config.databaseUrl));
   const { services, relay, backlog, publisher } = createServices({
     config,
     database,
@@ -90,7 +87,7 @@ export async function startApplication(
   const httpServer = createServer();
   const schema = await buildGraphQLSchema();
   const policy = createRequestPolicy({
-    verifyAccessToken: cacheVerifiedTokens(createAccessTokenVerifier(config.jwt), VERIFIED_TOKEN_CACHE),
+    verifyAccessToken: tokens.verify,
     documentLimits: config.documentLimits,
     introspection: config.graphql.introspection,
     rateLimiter:
@@ -145,6 +142,7 @@ export async function startApplication(
         createSidecarProbe({ daprHost: config.dapr.host, daprHttpPort: config.dapr.httpPort, timeoutMs: 1000 }),
       outboxBacklog: () => backlog.read(),
       isAcceptingTraffic: () => acceptingTraffic,
+      signingKeys: tokens.signingKeys,
     },
     logger,
     metrics,

@@ -8,18 +8,15 @@ async function main(): Promise<void> {
   try {
     loaded = loadConfig(process.env);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw error;
+    exitOnConfigError(error);
   }
   const { config, warnings } = loaded;
   const logger = createLogger(config);
   for (const warning of warnings) logger.warn(warning);
 
   const startedAt = performance.now();
-  const application = await startApplication(config, { logger });
+  // Start-up can still refuse the configuration: OIDC discovery reads the issuer's own document.
+  const application = await startApplication(config, { logger }).catch(exitOnConfigError);
   logger.info({ url: application.url, startupMs: Math.round(performance.now() - startedAt) }, "ready");
   if (config.graphql.sandbox) logger.info(`Apollo Sandbox: open ${application.url} in a browser`);
 
@@ -48,6 +45,15 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+}
+
+/** A configuration error stops the process with its message (naming the variable) and EX_CONFIG; others go on up. */
+function exitOnConfigError(error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  throw error;
 }
 
 main().catch((error: unknown) => {

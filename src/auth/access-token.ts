@@ -4,7 +4,7 @@
  */
 import { createPublicKey, createSecretKey, type KeyObject } from "node:crypto";
 import jwt from "jsonwebtoken";
-import type { JwtConfig } from "../config/config";
+import type { JwtAlgorithm, JwtClaimRules, LocalKeyJwtConfig } from "../config/config";
 import { MAX_USER_ID_LENGTH } from "../shared/user-id";
 
 export interface AuthenticatedUser {
@@ -33,17 +33,12 @@ export type AccessTokenVerifier = (token: string) => AuthenticatedUser;
  * Builds a verifier with the key parsed once: per-request key parsing is both
  * slow and a place for mistakes.
  */
-export function createAccessTokenVerifier(config: JwtConfig): AccessTokenVerifier {
-  const key: KeyObject = config.algorithms.includes("HS256")
-    ? createSecretKey(Buffer.from(config.verificationKey, "utf8"))
-    : createPublicKey(config.verificationKey);
-  const options: jwt.VerifyOptions & { complete: false } = {
-    algorithms: [...config.algorithms],
-    clockTolerance: config.clockToleranceSeconds,
-    complete: false,
-    ...(config.issuer === undefined ? {} : { issuer: config.issuer }),
-    ...(config.audience === undefined ? {} : { audience: config.audience }),
-  };
+export function createAccessTokenVerifier(config: LocalKeyJwtConfig): AccessTokenVerifier {
+  const key: KeyObject =
+    config.keySource === "secret"
+      ? createSecretKey(Buffer.from(config.verificationKey, "utf8"))
+      : createPublicKey(config.verificationKey);
+  const options = verifyOptionsFor(config, config.algorithms);
 
   return (token) => {
     if (token.length > MAX_TOKEN_LENGTH) throw new AuthenticationFailure("token too large");
@@ -53,16 +48,35 @@ export function createAccessTokenVerifier(config: JwtConfig): AccessTokenVerifie
     } catch (error) {
       throw new AuthenticationFailure(describeVerifyError(error));
     }
-    if (typeof claims !== "object" || claims === null) throw new AuthenticationFailure("malformed token");
-    const toleranceMs = config.clockToleranceSeconds * 1000;
-    // jsonwebtoken accepts a token without `exp` forever, and checks `iat` only against a maxAge.
-    if (typeof claims.exp !== "number" && config.requireExpiry) throw new AuthenticationFailure("token has no expiry");
-    if (typeof claims.iat === "number" && claims.iat * 1000 > Date.now() + toleranceMs) {
-      throw new AuthenticationFailure("token issued in the future");
-    }
-    const id = userIdFrom(claims[config.userClaim], config.userClaim);
-    return typeof claims.exp === "number" ? { id, tokenExpiresAt: claims.exp * 1000 + toleranceMs } : { id };
+    return userFromClaims(claims, config);
   };
+}
+
+/** jsonwebtoken's options for the claim rules, with the algorithms the key may sign with. */
+export function verifyOptionsFor(
+  rules: JwtClaimRules,
+  algorithms: readonly JwtAlgorithm[],
+): jwt.VerifyOptions & { complete: false } {
+  return {
+    algorithms: [...algorithms],
+    clockTolerance: rules.clockToleranceSeconds,
+    complete: false,
+    ...(rules.issuer === undefined ? {} : { issuer: rules.issuer }),
+    ...(rules.audience === undefined ? {} : { audience: rules.audience }),
+  };
+}
+
+/** The checks jsonwebtoken leaves to us, on claims whose signature it verified; then the user. */
+export function userFromClaims(claims: jwt.JwtPayload | string, rules: JwtClaimRules): AuthenticatedUser {
+  if (typeof claims !== "object" || claims === null) throw new AuthenticationFailure("malformed token");
+  const toleranceMs = rules.clockToleranceSeconds * 1000;
+  // jsonwebtoken accepts a token without `exp` forever, and checks `iat` only against a maxAge.
+  if (typeof claims.exp !== "number" && rules.requireExpiry) throw new AuthenticationFailure("token has no expiry");
+  if (typeof claims.iat === "number" && claims.iat * 1000 > Date.now() + toleranceMs) {
+    throw new AuthenticationFailure("token issued in the future");
+  }
+  const id = userIdFrom(claims[rules.userClaim], rules.userClaim);
+  return typeof claims.exp === "number" ? { id, tokenExpiresAt: claims.exp * 1000 + toleranceMs } : { id };
 }
 
 function userIdFrom(value: unknown, claim: string): string {
@@ -77,7 +91,8 @@ function userIdFrom(value: unknown, claim: string): string {
   return value;
 }
 
-function describeVerifyError(error: unknown): string {
+/** A short, client-safe reason for a jsonwebtoken error. */
+export function describeVerifyError(error: unknown): string {
   if (error instanceof jwt.TokenExpiredError) return "token expired";
   if (error instanceof jwt.NotBeforeError) return "token not yet valid";
   if (!(error instanceof jwt.JsonWebTokenError)) return "invalid token";

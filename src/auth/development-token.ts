@@ -9,9 +9,10 @@ export interface DevelopmentTokenOptions {
 }
 
 export function signDevelopmentToken(config: JwtConfig, options: DevelopmentTokenOptions): string {
-  if (!config.algorithms.includes("HS256")) {
+  if (config.keySource !== "secret") {
     throw new Error(
-      "Development tokens need an HS256 setup (JWT_SECRET or the development secret); a public key cannot sign.",
+      "Development tokens need an HS256 setup (JWT_SECRET or the development secret); a public key cannot sign. " +
+        "With an identity provider, ask it for a token (see the README).",
     );
   }
   // The subject also goes into a custom user claim when one is configured.

@@ -5,8 +5,9 @@
  * about a tenth of the `me` query's CPU.
  *
  * What is remembered is the exact token string and the user it verified to. A hit is served only
- * while the token is unexpired and for at most `maxAgeMs` after it verified, so a change of keys or
- * settings takes effect within that time without a restart. Failures are never remembered: a
+ * while the token is unexpired and for at most `maxAgeMs` after it verified, so a change of
+ * settings takes effect within that time without a restart; a change of an identity provider's
+ * keys calls `forget()`, so a removed key stops working with the refetch that removes it. Failures are never remembered: a
  * flood of bad tokens cannot fill the cache, and each one is checked (and refused) afresh.
  */
 import { LRUCache } from "lru-cache";
@@ -23,19 +24,26 @@ export interface VerifiedTokenCacheOptions {
 /** Per entry, beyond the token itself: the user object, the cache's own node and map slot. */
 const ENTRY_OVERHEAD_BYTES = 256;
 
+export interface CachedVerifier<V> {
+  /** The verifier with the cache in front of it. */
+  readonly verify: V;
+  /** Forgets every verification, e.g. when the keys they were checked with may have changed. */
+  forget(): void;
+}
+
 /** A synchronous verifier stays synchronous; an asynchronous one answers hits without waiting. */
 export function cacheVerifiedTokens(
   verify: (token: string) => AuthenticatedUser,
   options: VerifiedTokenCacheOptions,
-): (token: string) => AuthenticatedUser;
+): CachedVerifier<(token: string) => AuthenticatedUser>;
 export function cacheVerifiedTokens(
   verify: (token: string) => AuthenticatedUser | Promise<AuthenticatedUser>,
   options: VerifiedTokenCacheOptions,
-): (token: string) => AuthenticatedUser | Promise<AuthenticatedUser>;
+): CachedVerifier<(token: string) => AuthenticatedUser | Promise<AuthenticatedUser>>;
 export function cacheVerifiedTokens(
   verify: (token: string) => AuthenticatedUser | Promise<AuthenticatedUser>,
   options: VerifiedTokenCacheOptions,
-): (token: string) => AuthenticatedUser | Promise<AuthenticatedUser> {
+): CachedVerifier<(token: string) => AuthenticatedUser | Promise<AuthenticatedUser>> {
   const now = options.now ?? Date.now;
   const verified = new LRUCache<string, { readonly user: AuthenticatedUser; readonly until: number }>({
     maxSize: options.maxBytes,
@@ -48,13 +56,16 @@ export function cacheVerifiedTokens(
     return user;
   };
 
-  return (token) => {
-    const hit = verified.get(token);
-    if (hit !== undefined) {
-      if (now() < hit.until) return hit.user;
-      verified.delete(token);
-    }
-    const user = verify(token);
-    return user instanceof Promise ? user.then((resolved) => remember(token, resolved)) : remember(token, user);
+  return {
+    verify: (token) => {
+      const hit = verified.get(token);
+      if (hit !== undefined) {
+        if (now() < hit.until) return hit.user;
+        verified.delete(token);
+      }
+      const user = verify(token);
+      return user instanceof Promise ? user.then((resolved) => remember(token, resolved)) : remember(token, user);
+    },
+    forget: () => verified.clear(),
   };
 }

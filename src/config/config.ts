@@ -5,25 +5,60 @@
 import { readFileSync } from "node:fs";
 import { DEVELOPMENT_JWT_SECRET } from "./development-secret";
 
-export type JwtAlgorithm = "HS256" | "RS256" | "ES256";
-const SUPPORTED_ALGORITHMS: readonly JwtAlgorithm[] = ["HS256", "RS256", "ES256"];
+export type JwtAlgorithm = "HS256" | "RS256" | "ES256" | "PS256";
+const SUPPORTED_ALGORITHMS: readonly JwtAlgorithm[] = ["HS256", "RS256", "ES256", "PS256"];
+/** What keys from an identity provider may sign with: asymmetric only, each key further pinned to its type. */
+export type ProviderAlgorithm = Exclude<JwtAlgorithm, "HS256">;
+const PROVIDER_ALGORITHMS: ProviderAlgorithm[] = ["RS256", "ES256", "PS256"];
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export interface JwtConfig {
-  /** One family only: HS256, or any of RS256/ES256 with a public key. */
-  readonly algorithms: readonly JwtAlgorithm[];
-  /** The HMAC secret (HS256) or the PEM public key (RS256/ES256). */
-  readonly verificationKey: string;
+/** The rules every token must pass, whichever key verifies it. */
+export interface JwtClaimRules {
   readonly issuer?: string;
   readonly audience?: string;
   readonly userClaim: string;
   readonly clockToleranceSeconds: number;
   /** Refuse tokens without an `exp` claim: a token that never expires cannot be revoked by waiting. */
   readonly requireExpiry: boolean;
+}
+
+/** Tokens verified with a key given in the configuration. */
+export interface LocalKeyJwtConfig extends JwtClaimRules {
+  readonly keySource: "secret" | "public-key";
+  /** One family only: HS256, or any of RS256/ES256/PS256 with a public key. */
+  readonly algorithms: readonly JwtAlgorithm[];
+  /** The HMAC secret (HS256) or the PEM public key (RS256/ES256/PS256). */
+  readonly verificationKey: string;
   /** True when no JWT setting was given and the well-known development secret is in use. */
   readonly usingDevelopmentSecret: boolean;
 }
+
+/** Tokens verified with the keys an identity provider publishes (JWKS), which it may rotate. */
+export interface ProviderKeyJwtConfig extends JwtClaimRules {
+  readonly keySource: "provider";
+  /** With OIDC_ISSUER the JWKS URL is read from the issuer's discovery document at start-up. */
+  readonly keyLocation: { readonly oidcIssuer: string } | { readonly jwksUri: string };
+  readonly algorithms: readonly ProviderAlgorithm[];
+  readonly issuer: string;
+  readonly audience: string;
+  /** The claim that must hold `audience`: `aud`, or e.g. `client_id` for Amazon Cognito's access tokens. */
+  readonly audienceClaim: string;
+  readonly keyCache: ProviderKeyCacheConfig;
+  readonly usingDevelopmentSecret: false;
+}
+
+export interface ProviderKeyCacheConfig {
+  /** The provider's Cache-Control max-age is honoured within these bounds. */
+  readonly minAgeMs: number;
+  readonly maxAgeMs: number;
+  /** A token with an unknown key id refetches the keys at most once per this period, process-wide. */
+  readonly refetchCooldownMs: number;
+  /** Bounds one discovery or JWKS request, from connecting to the last byte. */
+  readonly fetchTimeoutMs: number;
+}
+
+export type JwtConfig = LocalKeyJwtConfig | ProviderKeyJwtConfig;
 
 export interface DaprConfig {
   readonly host: string;
@@ -199,10 +234,6 @@ export function loadConfig(env: Env): LoadConfigResult {
 }
 
 function loadJwtConfig(env: Env, isProduction: boolean, warnings: string[]): JwtConfig {
-  if (text(env, "JWT_JWKS_URI") !== undefined) {
-    // Refuse rather than silently ignore: an operator who sets it expects it to be used.
-    throw new ConfigError("JWT_JWKS_URI", "is not supported yet; set JWT_PUBLIC_KEY or JWT_PUBLIC_KEY_FILE");
-  }
   const secret = text(env, "JWT_SECRET");
   const publicKey = readPublicKey(env);
   if (secret !== undefined && publicKey !== undefined) {
@@ -215,6 +246,11 @@ function loadJwtConfig(env: Env, isProduction: boolean, warnings: string[]): Jwt
     clockToleranceSeconds: integer(env, "JWT_CLOCK_TOLERANCE_SECONDS", 5, 0, 300),
     requireExpiry: boolean(env, "JWT_REQUIRE_EXP", true),
   };
+  const provider = loadProviderKeyConfig(env, common, secret !== undefined || publicKey !== undefined, warnings);
+  if (provider !== undefined) return provider;
+  if (text(env, "JWT_AUDIENCE_CLAIM") !== undefined) {
+    throw new ConfigError("JWT_AUDIENCE_CLAIM", "is only read with OIDC_ISSUER or JWT_JWKS_URI");
+  }
 
   if (publicKey !== undefined) {
     const algorithms = algorithmList(env, ["RS256", "ES256"]);
@@ -222,7 +258,13 @@ function loadJwtConfig(env: Env, isProduction: boolean, warnings: string[]): Jwt
       // Accepting HS256 next to a public key invites algorithm confusion.
       throw new ConfigError("JWT_ALGORITHMS", "cannot include HS256 when a public key is configured");
     }
-    return { ...common, algorithms, verificationKey: publicKey, usingDevelopmentSecret: false };
+    return {
+      ...common,
+      keySource: "public-key",
+      algorithms,
+      verificationKey: publicKey,
+      usingDevelopmentSecret: false,
+    };
   }
 
   const algorithms = algorithmList(env, ["HS256"]);
@@ -233,15 +275,122 @@ function loadJwtConfig(env: Env, isProduction: boolean, warnings: string[]): Jwt
     if (Buffer.byteLength(secret) < 32) {
       throw new ConfigError("JWT_SECRET", "must be at least 32 bytes long for HS256");
     }
-    return { ...common, algorithms, verificationKey: secret, usingDevelopmentSecret: false };
+    return { ...common, keySource: "secret", algorithms, verificationKey: secret, usingDevelopmentSecret: false };
   }
   if (isProduction) {
-    throw new ConfigError("JWT_SECRET", "is required in production (or JWT_PUBLIC_KEY / JWT_PUBLIC_KEY_FILE)");
+    throw new ConfigError(
+      "JWT_SECRET",
+      "is required in production (or JWT_PUBLIC_KEY / JWT_PUBLIC_KEY_FILE, or OIDC_ISSUER / JWT_JWKS_URI)",
+    );
   }
   warnings.push(
-    "No JWT_SECRET or JWT_PUBLIC_KEY set: using the PUBLIC development secret. Anyone can mint tokens. Never use this outside development.",
+    "No JWT_SECRET, JWT_PUBLIC_KEY or OIDC_ISSUER set: using the PUBLIC development secret. Anyone can mint tokens. Never use this outside development.",
   );
-  return { ...common, algorithms, verificationKey: DEVELOPMENT_JWT_SECRET, usingDevelopmentSecret: true };
+  return {
+    ...common,
+    keySource: "secret",
+    algorithms,
+    verificationKey: DEVELOPMENT_JWT_SECRET,
+    usingDevelopmentSecret: true,
+  };
+}
+
+/** OIDC_ISSUER or JWT_JWKS_URI: keys from an identity provider. Undefined when neither is set. */
+function loadProviderKeyConfig(
+  env: Env,
+  common: JwtClaimRules,
+  hasLocalKey: boolean,
+  warnings: string[],
+): ProviderKeyJwtConfig | undefined {
+  const oidcIssuer = text(env, "OIDC_ISSUER");
+  const jwksUri = text(env, "JWT_JWKS_URI");
+  if (oidcIssuer === undefined && jwksUri === undefined) return undefined;
+  const variable = oidcIssuer !== undefined ? "OIDC_ISSUER" : "JWT_JWKS_URI";
+  if (oidcIssuer !== undefined && jwksUri !== undefined) {
+    throw new ConfigError("OIDC_ISSUER", "and JWT_JWKS_URI are mutually exclusive (discovery finds the JWKS URL)");
+  }
+  if (hasLocalKey) {
+    throw new ConfigError(variable, "cannot be combined with JWT_SECRET or JWT_PUBLIC_KEY/JWT_PUBLIC_KEY_FILE");
+  }
+  const url = httpUrl(oidcIssuer ?? jwksUri ?? "", variable, warnings);
+  if (common.audience === undefined) {
+    // Providers sign tokens for every application they serve; the audience says which are ours.
+    throw new ConfigError(
+      "JWT_AUDIENCE",
+      `is required with ${variable}: without it tokens minted for any other client of the provider would be accepted`,
+    );
+  }
+  let issuer: string;
+  if (oidcIssuer !== undefined) {
+    if (common.issuer !== undefined && common.issuer !== oidcIssuer) {
+      throw new ConfigError("JWT_ISSUER", `must be left unset or equal OIDC_ISSUER ("${oidcIssuer}")`);
+    }
+    issuer = oidcIssuer;
+  } else {
+    if (common.issuer === undefined) {
+      // A JWKS can be shared by many issuers (e.g. all tenants of a cloud provider).
+      throw new ConfigError("JWT_ISSUER", "is required with JWT_JWKS_URI: a JWKS may be shared by several issuers");
+    }
+    issuer = common.issuer;
+  }
+  const algorithms = algorithmList(env, PROVIDER_ALGORITHMS);
+  if (algorithms.includes("HS256")) {
+    // A JWKS publishes public keys: an HS256 token "verified" with one would be signed with public data.
+    throw new ConfigError(
+      "JWT_ALGORITHMS",
+      `cannot include HS256 with ${variable}; allowed: ${PROVIDER_ALGORITHMS.join(", ")}`,
+    );
+  }
+  const minAgeSeconds = integer(env, "JWT_JWKS_CACHE_MIN_SECONDS", 60, 1, 86_400);
+  const maxAgeSeconds = integer(env, "JWT_JWKS_CACHE_MAX_SECONDS", 600, 1, 7 * 86_400);
+  if (maxAgeSeconds < minAgeSeconds) {
+    throw new ConfigError(
+      "JWT_JWKS_CACHE_MAX_SECONDS",
+      `must not be below JWT_JWKS_CACHE_MIN_SECONDS (${minAgeSeconds}), got ${maxAgeSeconds}`,
+    );
+  }
+  return {
+    ...common,
+    keySource: "provider",
+    keyLocation: oidcIssuer !== undefined ? { oidcIssuer: url } : { jwksUri: url },
+    algorithms: algorithms as ProviderAlgorithm[],
+    issuer,
+    audience: common.audience,
+    audienceClaim: name(env, "JWT_AUDIENCE_CLAIM", "aud"),
+    keyCache: {
+      minAgeMs: minAgeSeconds * 1000,
+      maxAgeMs: maxAgeSeconds * 1000,
+      refetchCooldownMs: integer(env, "JWT_JWKS_REFETCH_COOLDOWN_SECONDS", 30, 1, 3600) * 1000,
+      fetchTimeoutMs: integer(env, "JWT_JWKS_TIMEOUT_MS", 5000, 100, 60_000),
+    },
+    usingDevelopmentSecret: false,
+  };
+}
+
+/** An absolute http(s) URL, returned as given: an issuer is compared to `iss` character for character. */
+function httpUrl(raw: string, variable: string, warnings: string[]): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(variable, `must be an absolute URL, got "${raw}"`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new ConfigError(variable, `must be an https:// URL, got "${raw}"`);
+  }
+  if (url.username !== "" || url.password !== "" || url.hash !== "") {
+    throw new ConfigError(variable, "must not carry credentials or a #fragment");
+  }
+  if (url.protocol === "http:" && !isLoopback(url.hostname)) {
+    warnings.push(
+      `${variable} uses plain http (${url.host}): anyone on the network path can replace the signing keys. Use https outside a trusted network.`,
+    );
+  }
+  return raw;
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
 function readPublicKey(env: Env): string | undefined {

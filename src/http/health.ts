@@ -1,4 +1,5 @@
 import type { FastifyPluginCallback } from "fastify";
+import type { SigningKeyStatus } from "../auth/token-verifier";
 import type { SidecarStatus } from "../events/event-publisher";
 import type { OutboxBacklog } from "../events/log/outbox.repository";
 
@@ -8,6 +9,8 @@ export interface HealthDependencies {
   readonly outboxBacklog: () => Promise<OutboxBacklog>;
   /** False once shutdown starts, so load balancers stop sending traffic. */
   readonly isAcceptingTraffic: () => boolean;
+  /** With an identity provider: its keys, reported but never a reason to be unready (cached keys keep working). */
+  readonly signingKeys?: () => SigningKeyStatus;
 }
 
 /**
@@ -30,6 +33,7 @@ export function healthRoutes(deps: HealthDependencies): FastifyPluginCallback {
           dapr,
           database: outbox === undefined ? "unreachable" : "reachable",
           ...(outbox === undefined ? {} : { outbox }),
+          ...(deps.signingKeys === undefined ? {} : { signingKeys: deps.signingKeys() }),
         },
       });
     });

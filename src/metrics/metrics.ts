@@ -17,6 +17,8 @@ export interface Metrics {
   readonly outboxOldestPendingSeconds: Gauge;
   readonly activeSubscriptions: Gauge;
   readonly eventsDelivered: Counter<"status">;
+  /** Fetches of the identity provider's keys (JWKS), by what caused them and how they ended. */
+  readonly jwksFetches: Counter<"trigger" | "outcome">;
   /** Runs before each scrape, to refresh gauges that are read rather than counted. */
   onCollect(collect: () => Promise<void> | void): void;
   /** Refreshes the read-on-scrape gauges, then renders every metric in the Prometheus text format. */
@@ -83,6 +85,12 @@ export function createMetrics(): Metrics {
       name: "todo_events_delivered_total",
       help: "Events Dapr delivered to this instance, by the answer given (SUCCESS, RETRY, DROP)",
       labelNames: ["status"],
+      registers: [registry],
+    }),
+    jwksFetches: new Counter({
+      name: "todo_jwks_fetches_total",
+      help: "Fetches of the identity provider's signing keys, by trigger (startup, expired, unknown_kid) and outcome (ok, error)",
+      labelNames: ["trigger", "outcome"],
       registers: [registry],
     }),
     onCollect(collect) {

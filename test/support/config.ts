@@ -1,4 +1,4 @@
-import { loadConfig, type Config } from "../../src/config/config";
+import { loadConfig, type Config, type LocalKeyJwtConfig, type ProviderKeyJwtConfig } from "../../src/config/config";
 import { TEST_JWT_SECRET } from "./tokens";
 
 /** The app token production-mode test servers require on the Dapr delivery route. */
@@ -16,4 +16,23 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
     ...(env.NODE_ENV === "production" && !("APP_API_TOKEN" in env) ? { APP_API_TOKEN: TEST_APP_API_TOKEN } : {}),
     ...env,
   }).config;
+}
+
+/** The JWT part of `testConfig(env)`, for tests of the secret and public-key modes. */
+export function localKeyJwt(env: Record<string, string | undefined> = {}): LocalKeyJwtConfig {
+  const { jwt } = testConfig(env);
+  if (jwt.keySource === "provider") throw new Error("expected a secret or public-key configuration");
+  return jwt;
+}
+
+/** The JWT part of a configuration with keys from an identity provider (OIDC_ISSUER unless `env` says otherwise). */
+export function providerKeyJwt(env: Record<string, string | undefined> = {}): ProviderKeyJwtConfig {
+  const { jwt } = testConfig({
+    JWT_SECRET: undefined,
+    OIDC_ISSUER: "https://login.example.com/realms/todo",
+    JWT_AUDIENCE: "todo-api",
+    ...env,
+  });
+  if (jwt.keySource !== "provider") throw new Error("expected an identity-provider configuration");
+  return jwt;
 }

@@ -6,7 +6,7 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import type { GraphQLFormattedError, GraphQLSchema } from "graphql";
 import { createServices } from "../../src/services";
-import { createAccessTokenVerifier } from "../../src/auth/access-token";
+import { createTokenVerifier } from "../../src/auth/token-verifier";
 import type { OutboxRelay } from "../../src/events/log/outbox-relay";
 import { createApolloServer } from "../../src/graphql/apollo-server";
 import type { Services } from "../../src/graphql/context";
@@ -63,7 +63,7 @@ export async function createGraphQLHarness(
   });
   // The production policy without a rate limit: resolver tests run many operations per user.
   const policy = createRequestPolicy({
-    verifyAccessToken: createAccessTokenVerifier(config.jwt),
+    verifyAccessToken: (await createTokenVerifier(config.jwt, { logger: silentLogger })).verify,
     documentLimits: config.documentLimits,
     introspection: true,
   });

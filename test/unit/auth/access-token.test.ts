@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { AuthenticationFailure, createAccessTokenVerifier, MAX_TOKEN_LENGTH } from "../../../src/auth/access-token";
 import { bearerTokenFrom } from "../../../src/auth/bearer-token";
-import { testConfig } from "../../support/config";
+import { localKeyJwt } from "../../support/config";
 import { ecKeyPair, hsToken, nowSeconds, rawToken, rsaKeyPair, TEST_JWT_SECRET } from "../../support/tokens";
 
 function reasonFor(verify: (token: string) => unknown, token: string): string {
@@ -17,7 +17,7 @@ function reasonFor(verify: (token: string) => unknown, token: string): string {
 
 describe("verifyAccessToken with HS256", () => {
   const verify = createAccessTokenVerifier(
-    testConfig({ JWT_ISSUER: "https://issuer.test", JWT_AUDIENCE: "todo-api" }).jwt,
+    localKeyJwt({ JWT_ISSUER: "https://issuer.test", JWT_AUDIENCE: "todo-api" }),
   );
   const valid = { issuer: "https://issuer.test", audience: "todo-api" };
 
@@ -40,7 +40,7 @@ describe("verifyAccessToken with HS256", () => {
   });
 
   it("accepts a token without an expiry when JWT_REQUIRE_EXP=false", () => {
-    const lenient = createAccessTokenVerifier(testConfig({ JWT_REQUIRE_EXP: "false" }).jwt);
+    const lenient = createAccessTokenVerifier(localKeyJwt({ JWT_REQUIRE_EXP: "false" }));
     const token = jwt.sign({ sub: "u" }, TEST_JWT_SECRET, { algorithm: "HS256" });
     expect(lenient(token)).toEqual({ id: "u" });
   });
@@ -124,7 +124,7 @@ describe("verifyAccessToken with HS256", () => {
 
 describe("verifyAccessToken with a public key", () => {
   const { publicKey, privateKey } = rsaKeyPair();
-  const verify = createAccessTokenVerifier(testConfig({ JWT_SECRET: undefined, JWT_PUBLIC_KEY: publicKey }).jwt);
+  const verify = createAccessTokenVerifier(localKeyJwt({ JWT_SECRET: undefined, JWT_PUBLIC_KEY: publicKey }));
 
   it("accepts an RS256 token signed with the private key", () => {
     expect(verify(jwt.sign({ sub: "user-456" }, privateKey, { algorithm: "RS256", expiresIn: "5m" }))).toMatchObject({
@@ -142,7 +142,7 @@ describe("verifyAccessToken with a public key", () => {
   it("accepts ES256 when the configured key is an EC key", () => {
     const ec = ecKeyPair();
     const verifyEc = createAccessTokenVerifier(
-      testConfig({ JWT_SECRET: undefined, JWT_PUBLIC_KEY: ec.publicKey, JWT_ALGORITHMS: "ES256" }).jwt,
+      localKeyJwt({ JWT_SECRET: undefined, JWT_PUBLIC_KEY: ec.publicKey, JWT_ALGORITHMS: "ES256" }),
     );
     expect(
       verifyEc(jwt.sign({ sub: "user-ec" }, ec.privateKey, { algorithm: "ES256", expiresIn: "5m" })),
@@ -152,7 +152,7 @@ describe("verifyAccessToken with a public key", () => {
 
 describe("a configured user claim", () => {
   it("reads the user id from that claim instead of sub", () => {
-    const verify = createAccessTokenVerifier(testConfig({ JWT_USER_CLAIM: "uid" }).jwt);
+    const verify = createAccessTokenVerifier(localKeyJwt({ JWT_USER_CLAIM: "uid" }));
     expect(verify(hsToken({ sub: "ignored", uid: "user-from-uid" }))).toMatchObject({ id: "user-from-uid" });
   });
 });

@@ -22,7 +22,7 @@ describe("cacheVerifiedTokens", () => {
     };
 
   it("verifies a token once and answers the same user from memory afterwards", () => {
-    const verify = cacheVerifiedTokens(verifier(), options);
+    const verify = cacheVerifiedTokens(verifier(), options).verify;
     expect(verify("good-alice")).toEqual({ id: "alice" });
     expect(verify("good-alice")).toEqual({ id: "alice" });
     expect(verify("good-bob")).toEqual({ id: "bob" });
@@ -30,7 +30,7 @@ describe("cacheVerifiedTokens", () => {
   });
 
   it("never remembers a failure: every bad token is checked and refused again", () => {
-    const verify = cacheVerifiedTokens(verifier(), options);
+    const verify = cacheVerifiedTokens(verifier(), options).verify;
     expect(() => verify("forged")).toThrow(AuthenticationFailure);
     expect(() => verify("forged")).toThrow(AuthenticationFailure);
     expect(calls).toEqual(["forged", "forged"]);
@@ -39,7 +39,7 @@ describe("cacheVerifiedTokens", () => {
   it("stops answering from memory once the token has expired, and verifies it again", () => {
     const expiresAt = clock + 5_000;
     let verifyAgain = verifier(expiresAt);
-    const verify = cacheVerifiedTokens((token) => verifyAgain(token), options);
+    const verify = cacheVerifiedTokens((token) => verifyAgain(token), options).verify;
     verify("good-alice");
     clock = expiresAt;
     verifyAgain = () => {
@@ -51,7 +51,7 @@ describe("cacheVerifiedTokens", () => {
   });
 
   it("trusts a verification for at most maxAgeMs, even for a token that lives longer", () => {
-    const verify = cacheVerifiedTokens(verifier(clock + 3_600_000), options);
+    const verify = cacheVerifiedTokens(verifier(clock + 3_600_000), options).verify;
     verify("good-alice");
     clock += 59_999;
     verify("good-alice");
@@ -63,7 +63,7 @@ describe("cacheVerifiedTokens", () => {
 
   it("keeps within its byte budget by forgetting the least recently used tokens", () => {
     // Each entry counts its length plus 256: three 244-character tokens fill 1500 bytes.
-    const verify = cacheVerifiedTokens(verifier(), { ...options, maxBytes: 1_500 });
+    const verify = cacheVerifiedTokens(verifier(), { ...options, maxBytes: 1_500 }).verify;
     const token = (name: string): string => `good-${name}`.padEnd(244, "x");
     for (const name of ["a", "b", "c"]) verify(token(name));
     verify(token("a")); // a is now the most recently used
@@ -76,10 +76,19 @@ describe("cacheVerifiedTokens", () => {
   });
 
   it("caches what an asynchronous verifier resolves, and answers later hits synchronously", async () => {
-    const verify = cacheVerifiedTokens(async (token) => verifier()(token), options);
+    const verify = cacheVerifiedTokens(async (token) => verifier()(token), options).verify;
     await expect(verify("good-alice")).resolves.toEqual({ id: "alice" });
     expect(verify("good-alice")).toEqual({ id: "alice" });
     await expect(verify("bad")).rejects.toThrow(AuthenticationFailure);
     expect(calls).toEqual(["good-alice", "bad"]);
+  });
+
+  it("forgets every verification when told to (the provider's keys were replaced)", () => {
+    const cached = cacheVerifiedTokens(verifier(), options);
+    cached.verify("good-alice");
+    cached.verify("good-bob");
+    cached.forget();
+    cached.verify("good-alice");
+    expect(calls).toEqual(["good-alice", "good-bob", "good-alice"]);
   });
 });

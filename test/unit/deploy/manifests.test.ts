@@ -190,6 +190,19 @@ describe("Dapr and Kubernetes manifests", () => {
       }
     });
 
+    it("verifies tokens with the keys of the identity provider it names (OIDC discovery), for one audience", () => {
+      const plain = Object.fromEntries(
+        Object.values(env).flatMap((variable) =>
+          variable.value === undefined ? [] : [[variable.name, variable.value]],
+        ),
+      );
+      // The injector supplies APP_API_TOKEN from the Secret the annotations name.
+      const { config } = loadConfig({ ...plain, APP_API_TOKEN: "from-the-secret" });
+
+      expect(config.jwt).toMatchObject({ keySource: "provider", keyLocation: { oidcIssuer: env.OIDC_ISSUER.value } });
+      expect(config.jwt.audience).toBeTruthy();
+    });
+
     it("probes /readyz and /healthz", () => {
       expect(container.readinessProbe.httpGet.path).toBe("/readyz");
       expect(container.livenessProbe.httpGet.path).toBe("/healthz");
