@@ -44,7 +44,10 @@ export async function createTokenVerifier(config: JwtConfig, deps: TokenVerifier
       ? config.keyLocation.jwksUri
       : (await discoverProvider(config.keyLocation.oidcIssuer, timeoutMs)).jwksUri;
   // Built first: the key cache's first fetch already tells it to forget.
-  const verified = cacheVerifiedTokens((token) => verifyWithProviderKeys(token), VERIFIED_TOKEN_CACHE);
+  const verified = cacheVerifiedTokens((token) => verifyWithProviderKeys(token), {
+    ...VERIFIED_TOKEN_CACHE,
+    trusted: () => !cache.isRefreshDue(),
+  });
   const cache = new SigningKeyCache({
     source: jwksSource({ jwksUri, algorithms: config.algorithms, timeoutMs }),
     tuning: config.keyCache,

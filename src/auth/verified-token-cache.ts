@@ -18,6 +18,11 @@ export interface VerifiedTokenCacheOptions {
   readonly maxBytes: number;
   /** How long a verification is trusted, at most. */
   readonly maxAgeMs: number;
+  /**
+   * False while remembered verifications must not be used (the keys they were checked with are
+   * due for a refresh): the token is verified again, which is what starts the refresh.
+   */
+  readonly trusted?: () => boolean;
   readonly now?: () => number;
 }
 
@@ -59,7 +64,7 @@ export function cacheVerifiedTokens(
   return {
     verify: (token) => {
       const hit = verified.get(token);
-      if (hit !== undefined) {
+      if (hit !== undefined && (options.trusted?.() ?? true)) {
         if (now() < hit.until) return hit.user;
         verified.delete(token);
       }

@@ -94,6 +94,14 @@ export class SigningKeyCache {
     return this.keys.get(kid);
   }
 
+  /**
+   * Whether the key set is due for a refresh. Callers that remember verifications stop trusting
+   * them then, so the next request reaches keyFor() and starts the refresh.
+   */
+  isRefreshDue(): boolean {
+    return this.now() >= this.refreshDueAt;
+  }
+
   status(): SigningKeyStatus {
     const iso = (at: number | undefined) => (at === undefined ? undefined : new Date(at).toISOString());
     return {

@@ -91,4 +91,16 @@ describe("cacheVerifiedTokens", () => {
     cached.verify("good-alice");
     expect(calls).toEqual(["good-alice", "good-bob", "good-alice"]);
   });
+
+  it("verifies again while its verifications are not to be trusted (keys due for a refresh)", () => {
+    let trusted = true;
+    const verify = cacheVerifiedTokens(verifier(), { ...options, trusted: () => trusted }).verify;
+    verify("good-alice");
+    trusted = false;
+    verify("good-alice");
+    verify("good-alice");
+    trusted = true;
+    verify("good-alice");
+    expect(calls).toEqual(["good-alice", "good-alice", "good-alice"]);
+  });
 });
