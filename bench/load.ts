@@ -66,6 +66,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
   try {
     const startedAt = performance.now();
+    let lastAnswerAt = startedAt;
     const result = await autocannon({
       url: options.origin,
       connections: options.connections,
@@ -86,6 +87,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
             };
           },
           onResponse: (status, body) => {
+            lastAnswerAt = performance.now();
             if (status >= 200 && status < 300 && isErrorBody(body)) {
               bodyErrors += 1;
               sampleError ??= body.slice(0, 300);
@@ -96,8 +98,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         },
       ],
     });
-    // autocannon's own duration is in whole seconds, too coarse for a run of a fixed request count.
-    const durationSec = (performance.now() - startedAt) / 1000;
+    // Until the last answer: autocannon's own duration is in whole seconds, and a run of a fixed
+    // request count only resolves at its next one-second tick.
+    const durationSec = (lastAnswerAt - startedAt) / 1000;
     sampleRss();
     const requests = result.requests.total;
     return {
