@@ -157,7 +157,8 @@ function cpuTable(run: DatabaseRun): string[] {
     const own = cpu.api;
     lines.push(
       `| ${SCENARIO_LABELS[r.scenario]} | ${r.requests} | ${cell(own)} | ${cell(cpu.daprd)} | ${cell(cpu.kafka)} | ` +
-        `${cell(cpu.seed ?? cpu.floor)} | ${cell(r.apiCpuUsPerDelivery)} | ` +
+        // Per delivery only where the API does nothing else: elsewhere it is the request's whole cost.
+        `${cell(cpu.seed ?? cpu.floor)} | ${cell(r.scenario === "raw" ? r.apiCpuUsPerDelivery : undefined)} | ` +
         `${fmtRatio(ratio(own, daprd))} | ${fmtRatio(ratio(own, floor))} |`,
     );
   }

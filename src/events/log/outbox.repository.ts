@@ -129,14 +129,7 @@ export class OutboxRepository implements EventLog {
 
   /** Whether one of the user's events still waits to be published (by the relay or a trigger). */
   async hasPending(db: Executor, userId: string): Promise<boolean> {
-    const row = await db
-      .selectFrom("outbox")
-      .select("id")
-      .where("user_id", "=", userId)
-      .where("status", "=", "PENDING")
-      .limit(1)
-      .executeTakeFirst();
-    return row !== undefined;
+    return this.anyPending(db, [userId]);
   }
 
   async findById(db: Executor, id: number): Promise<OutboxRecord | undefined> {
