@@ -25,7 +25,8 @@ import { createRequestPolicy } from "./graphql/request-policy";
 import { buildGraphQLSchema } from "./graphql/schema";
 import { createHttpApp } from "./http/app";
 import { attachGraphQLWebSocket } from "./http/graphql-websocket";
-import { createLogger, type Logger } from "./logging/logger";
+import type { LogDestination } from "./logging/log-destination";
+import { createLogger, createStdoutLogDestination, type Logger } from "./logging/logger";
 import { createMetrics, type Metrics } from "./metrics/metrics";
 import { registerReadOnScrapeGauges } from "./metrics/read-on-scrape-gauges";
 import { createServices } from "./services";
@@ -39,6 +40,8 @@ const VERIFIED_TOKEN_CACHE = { maxBytes: 4 * 1024 * 1024, maxAgeMs: 60_000 };
 
 export interface ApplicationOverrides {
   readonly logger?: Logger;
+  /** Where `logger` writes, so its dropped lines are counted in the metrics. */
+  readonly logDestination?: LogDestination;
   /** An already open database (tests share one); otherwise DATABASE_URL is opened and closed here. */
   readonly database?: Database;
   /** Relay timings instead of the configured ones (tests shorten the backoff). */
@@ -65,7 +68,8 @@ export async function startApplication(
   config: Config,
   overrides: ApplicationOverrides = {},
 ): Promise<RunningApplication> {
-  const logger = overrides.logger ?? createLogger(config);
+  const logDestination = overrides.logger === undefined ? createStdoutLogDestination() : overrides.logDestination;
+  const logger = overrides.logger ?? createLogger(config, logDestination);
   const database = overrides.database ?? (await openDatabase(config.databaseUrl));
   const metrics = createMetrics();
   const { services, relay, backlog, publisher } = createServices({
@@ -133,6 +137,7 @@ export async function startApplication(
   registerReadOnScrapeGauges(metrics, {
     outboxBacklog: () => backlog.read(),
     activeSubscriptions: () => services.todoEventFeed.activeSubscriptions,
+    logLinesDropped: logDestination === undefined ? undefined : () => logDestination.droppedLines(),
   });
   await createHttpApp({
     httpServer,

@@ -17,6 +17,8 @@ export interface Metrics {
   readonly outboxOldestPendingSeconds: Gauge;
   readonly activeSubscriptions: Gauge;
   readonly eventsDelivered: Counter<"status">;
+  /** Log lines never written (reader gone, write error, buffer full); brought up to date on scrape. */
+  readonly logLinesDropped: Counter<"reason">;
   /** Runs before each scrape, to refresh gauges that are read rather than counted. */
   onCollect(collect: () => Promise<void> | void): void;
   /** Refreshes the read-on-scrape gauges, then renders every metric in the Prometheus text format. */
@@ -83,6 +85,12 @@ export function createMetrics(): Metrics {
       name: "todo_events_delivered_total",
       help: "Events Dapr delivered to this instance, by the answer given (SUCCESS, RETRY, DROP)",
       labelNames: ["status"],
+      registers: [registry],
+    }),
+    logLinesDropped: new Counter({
+      name: "todo_log_lines_dropped_total",
+      help: "Log lines dropped instead of written, by reason (broken_pipe, write_error, buffer_full)",
+      labelNames: ["reason"],
       registers: [registry],
     }),
     onCollect(collect) {
