@@ -150,6 +150,7 @@ export async function startApplication(
         createSidecarProbe({ daprHost: config.dapr.host, daprHttpPort: config.dapr.httpPort, timeoutMs: 1000 }),
       outboxBacklog: () => backlog.read(),
       isAcceptingTraffic: () => acceptingTraffic,
+      storage: () => database.storage.read(),
     },
     logger,
     metrics,

@@ -1,6 +1,7 @@
 import type { FastifyPluginCallback } from "fastify";
 import type { SidecarStatus } from "../events/event-publisher";
 import type { OutboxBacklog } from "../events/log/outbox.repository";
+import type { StorageState } from "../db/storage-status";
 
 export interface HealthDependencies {
   readonly probeSidecar: () => Promise<SidecarStatus>;
@@ -8,6 +9,8 @@ export interface HealthDependencies {
   readonly outboxBacklog: () => Promise<OutboxBacklog>;
   /** False once shutdown starts, so load balancers stop sending traffic. */
   readonly isAcceptingTraffic: () => boolean;
+  /** Full once a write found no space, until one commits again. */
+  readonly storage: () => StorageState;
 }
 
 /**
@@ -23,12 +26,21 @@ export function healthRoutes(deps: HealthDependencies): FastifyPluginCallback {
       const [dapr, outbox] = await Promise.all([deps.probeSidecar(), deps.outboxBacklog().catch(() => undefined)]);
       const accepting = deps.isAcceptingTraffic();
       const ready = accepting && outbox !== undefined;
-      const status = !accepting ? "shutting-down" : ready ? "ready" : "database-unavailable";
+      const storage = deps.storage();
+      // A full disk leaves reads working, so the instance stays ready; the status says why writes fail.
+      const status = !accepting
+        ? "shutting-down"
+        : !ready
+          ? "database-unavailable"
+          : storage.state === "full"
+            ? "read-only: database storage full"
+            : "ready";
       return reply.code(ready ? 200 : 503).send({
         status,
         checks: {
           dapr,
           database: outbox === undefined ? "unreachable" : "reachable",
+          storage,
           ...(outbox === undefined ? {} : { outbox }),
         },
       });
