@@ -34,6 +34,11 @@ async function refusedRequest(origin: string): Promise<number> {
   return response.status;
 }
 
+/** One line per case on stderr, for docs/reliability.md. */
+function report(figures: Record<string, unknown>): void {
+  process.stderr.write(`[log-pipe] ${JSON.stringify(figures)}\n`);
+}
+
 async function droppedLines(origin: string, reason: string): Promise<number> {
   const text = await (await fetch(`${origin}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
   const match = new RegExp(`^todo_log_lines_dropped_total\\{reason="${reason}"\\} (\\S+)$`, "m").exec(text);
@@ -85,6 +90,7 @@ describe("the built API with its stdout on a pipe", () => {
     for (let i = 0; i < 20; i++) statuses.push(await refusedRequest(origin));
     const afterSecond = await droppedLines(origin, "broken_pipe");
     const health = await fetch(`${origin}/healthz`, { signal: AbortSignal.timeout(2000) });
+    report({ case: "reader gone", answered: statuses.length, droppedAfter20: afterFirst, droppedAfter40: afterSecond });
 
     expect(statuses).toEqual(Array(40).fill(401));
     expect(health.status).toBe(200);
@@ -99,6 +105,7 @@ describe("the built API with its stdout on a pipe", () => {
 
     // Its shutdown lines are the first to meet the broken pipe, still in flight at exit.
     const { code, elapsedMs } = await stopWithSigterm(api!);
+    report({ case: "SIGTERM, reader gone", code, exitMs: Math.round(elapsedMs) });
 
     expect(code).toBe(0);
     expect(elapsedMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
@@ -116,6 +123,13 @@ describe("the built API with its stdout on a pipe", () => {
     }
     const elapsedMs = performance.now() - startedAt;
     const stopped = await stopWithSigterm(api!);
+    report({
+      case: "reader stuck",
+      answered: statuses.length,
+      answeringMs: Math.round(elapsedMs),
+      code: stopped.code,
+      exitMs: Math.round(stopped.elapsedMs),
+    });
 
     expect(statuses).toEqual(Array(1000).fill(401));
     // About 250 KiB of log lines, well over what the pipe and the reader hold, answered at the usual pace.
