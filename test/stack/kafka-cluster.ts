@@ -46,7 +46,7 @@ export interface KafkaCluster {
     holds: (state: PartitionState) => boolean,
     timeoutMs?: number,
   ): Promise<{ state: PartitionState; ms: number }>;
-  /** Stops every running node; returns what would not stop. */
+  /** Stops every running node at once; returns what would not stop. */
   stopAll(): Promise<string[]>;
 }
 
@@ -58,8 +58,8 @@ export async function startKafkaCluster(
   const clusterId = randomBytes(16).toString("base64url");
   const voters = NODE_IDS.map((id, i) => `${id}@127.0.0.1:${ports.controller[i]}`).join(",");
   const brokers = ports.broker.map((port) => `127.0.0.1:${port}`).join(",");
+  /** The latest process of each node (a restart replaces it). */
   const nodes = new Map<number, ManagedProcess>();
-  const all: ManagedProcess[] = [];
   const index = (nodeId: number): number => NODE_IDS.indexOf(nodeId as (typeof NODE_IDS)[number]);
 
   const launch = (nodeId: number, keepData: boolean): ManagedProcess => {
@@ -83,7 +83,6 @@ export async function startKafkaCluster(
       logFile: join(workDir, `kafka${nodeId}.log`),
     });
     nodes.set(nodeId, node);
-    all.push(node);
     return node;
   };
   const awaitTcp = (nodeId: number, node: ManagedProcess): Promise<void> =>
@@ -128,7 +127,7 @@ export async function startKafkaCluster(
     brokers,
     nodeIds: NODE_IDS,
     get processes() {
-      return all;
+      return [...nodes.values()];
     },
     isRunning: (nodeId) => nodes.get(nodeId)?.exit === undefined,
     async kill(nodeId) {
@@ -162,17 +161,14 @@ export async function startKafkaCluster(
       }
     },
     async stopAll() {
-      const failures: string[] = [];
-      for (const node of nodes.values()) {
-        if (node.exit !== undefined) continue;
-        try {
-          const exit = await node.stop(30_000);
-          if (exit.code !== 0 && exit.code !== 143) failures.push(`${node.name} exited with ${JSON.stringify(exit)}`);
-        } catch (error) {
-          failures.push((error as Error).message);
-        }
-      }
-      return failures;
+      // All at once: stopped one by one, the last nodes would wait for a controller quorum that
+      // is gone. Their exit codes say nothing then; only a node that outlives SIGKILL is a failure.
+      const outcomes = await Promise.allSettled(
+        [...nodes.values()].filter((node) => node.exit === undefined).map((node) => node.stop(15_000)),
+      );
+      return outcomes
+        .filter((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected")
+        .map((outcome) => (outcome.reason as Error).message);
     },
   };
 
