@@ -24,10 +24,15 @@ const POSTGRES_FAULTS: Readonly<Record<string, DatabaseFault>> = {
 };
 const SOCKET_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH"]);
 
+/**
+ * Read by shape, not by class: better-sqlite3 builds its errors with the SqliteError class of the
+ * context that first loaded the addon, which need not be this one's `Error` (a Jest worker runs
+ * many test files in one process; a VM context or a worker thread would do the same).
+ */
 export function databaseFaultOf(error: unknown): DatabaseFault | undefined {
-  if (!(error instanceof Error)) return undefined;
+  if (typeof error !== "object" || error === null) return undefined;
   if (error instanceof DatabaseUnavailableError) return error.fault;
-  const code = (error as { code?: unknown }).code;
+  const { code, message } = error as { code?: unknown; message?: unknown };
   if (typeof code === "string") {
     // SQLite answers a write that finds no space with SQLITE_FULL; a WAL index it cannot grow
     // with SQLITE_IOERR_SHMSIZE.
@@ -37,7 +42,7 @@ export function databaseFaultOf(error: unknown): DatabaseFault | undefined {
     if (SOCKET_ERRORS.has(code)) return "database_unreachable";
   }
   // pg's own words when the server closes the socket mid-query.
-  if (/^Connection terminated/.test(error.message)) return "database_unreachable";
+  if (typeof message === "string" && /^Connection terminated/.test(message)) return "database_unreachable";
   return undefined;
 }
 

@@ -16,11 +16,17 @@ import type {
 import { DatabaseUnavailableError, databaseFaultOf } from "./errors";
 import type { StorageStatus } from "./storage-status";
 
-const WRITE_NODES = new Set(["InsertQueryNode", "UpdateQueryNode", "DeleteQueryNode", "MergeQueryNode"]);
+/**
+ * Only a statement that adds rows shows the space is back: on PostgreSQL an UPDATE (the relay
+ * marking events published) can still fit in pages it has while every INSERT is refused.
+ */
+const ADDS_ROWS = new Set(["InsertQueryNode", "MergeQueryNode"]);
 
 class FaultAwareConnection implements DatabaseConnection {
   /** Inside a transaction a write proves nothing about space until the commit. */
   inTransaction = false;
+  /** The open transaction added rows: its commit shows the space is back. */
+  addedRows = false;
   /** SQLite rolls a transaction back by itself when a write finds the disk full. */
   faulted = false;
 
@@ -33,7 +39,10 @@ class FaultAwareConnection implements DatabaseConnection {
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     try {
       const result = await this.inner.executeQuery<R>(compiledQuery);
-      if (!this.inTransaction && WRITE_NODES.has(compiledQuery.query.kind)) this.storage.recordCommit();
+      if (ADDS_ROWS.has(compiledQuery.query.kind)) {
+        if (this.inTransaction) this.addedRows = true;
+        else this.storage.recordRowsAdded();
+      }
       return result;
     } catch (error) {
       if (this.inTransaction && databaseFaultOf(error) !== undefined) this.faulted = true;
@@ -81,6 +90,7 @@ class FaultAwareDriver implements Driver {
     await this.guarded(() => this.inner.beginTransaction(wrapped.inner, settings));
     wrapped.inTransaction = true;
     wrapped.faulted = false;
+    wrapped.addedRows = false;
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
@@ -92,7 +102,7 @@ class FaultAwareDriver implements Driver {
       throw this.translate(error);
     }
     wrapped.inTransaction = false;
-    this.storage.recordCommit();
+    if (wrapped.addedRows) this.storage.recordRowsAdded();
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {

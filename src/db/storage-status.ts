@@ -1,7 +1,8 @@
 /**
  * What the database's writes last said about its storage, for /readyz: full from the first
- * write refused for lack of space until a write commits again. Passive on purpose: a probe
- * that writes would itself need the space it looks for.
+ * write refused for lack of space until a write that adds rows (every mutation appends an
+ * event) commits again. Passive on purpose: a probe that writes would itself need the space it
+ * looks for.
  */
 export type StorageState =
   { readonly state: "ok" } | { readonly state: "full"; readonly since: string; readonly refusedWrites: number };
@@ -17,7 +18,7 @@ export class StorageStatus {
     this.refusedWrites += 1;
   }
 
-  recordCommit(): void {
+  recordRowsAdded(): void {
     this.fullSince = undefined;
     this.refusedWrites = 0;
   }

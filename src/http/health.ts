@@ -9,7 +9,7 @@ export interface HealthDependencies {
   readonly outboxBacklog: () => Promise<OutboxBacklog>;
   /** False once shutdown starts, so load balancers stop sending traffic. */
   readonly isAcceptingTraffic: () => boolean;
-  /** Full once a write found no space, until one commits again. */
+  /** Full once a write found no space, until a mutation commits again. */
   readonly storage: () => StorageState;
 }
 

@@ -267,6 +267,6 @@ function queuesByUser(rows: readonly OutboxRecord[]): UserQueue[] {
 
 /** The driver's own words behind a database fault, without its stack. */
 function causeMessage(error: unknown): string | undefined {
-  const cause = (error as { cause?: unknown }).cause;
-  return cause instanceof Error ? cause.message : undefined;
+  const message = (error as { cause?: { message?: unknown } }).cause?.message;
+  return typeof message === "string" ? message : undefined;
 }

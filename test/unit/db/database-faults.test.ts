@@ -13,6 +13,12 @@ describe("databaseFaultOf", () => {
     ["a connection exception", driverError("08006"), "database_unreachable"],
     ["a refused connection", driverError("ECONNREFUSED"), "database_unreachable"],
     ["pg's closed socket", new Error("Connection terminated unexpectedly"), "database_unreachable"],
+    // What better-sqlite3 throws when another context loaded the addon first: not this context's Error.
+    [
+      "a driver error from another context",
+      { code: "SQLITE_FULL", message: "database or disk is full" },
+      "storage_full",
+    ],
   ])("recognises %s", (_what, error, fault) => {
     expect(databaseFaultOf(error)).toBe(fault);
   });
@@ -42,7 +48,7 @@ describe("DatabaseUnavailableError", () => {
 });
 
 describe("StorageStatus", () => {
-  it("is full from the first refused write until a commit, counting the refusals", () => {
+  it("is full from the first refused write until rows are added again, counting the refusals", () => {
     let now = new Date("2026-01-01T00:00:00Z");
     const status = new StorageStatus(() => now);
 
@@ -50,7 +56,7 @@ describe("StorageStatus", () => {
     now = new Date("2026-01-01T00:00:05Z");
     status.recordStorageFull();
     const full = status.read();
-    status.recordCommit();
+    status.recordRowsAdded();
 
     expect(full).toEqual({ state: "full", since: "2026-01-01T00:00:00.000Z", refusedWrites: 2 });
     expect(status.read()).toEqual({ state: "ok" });

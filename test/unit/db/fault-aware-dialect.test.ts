@@ -126,7 +126,20 @@ describe("faultAwareDialect", () => {
     expect(failure).toBe(rollbackError);
   });
 
-  it("counts the storage as back only once a write commits", async () => {
+  it("does not count the storage as back when only an update commits", async () => {
+    const { db, driver, storage } = database();
+    driver.failures = [{ when: /^insert/, error: sqliteError("SQLITE_FULL", "database or disk is full") }];
+    await insertIn(db)
+      .execute()
+      .catch(() => undefined);
+
+    await db.updateTable("todos").set({ title: "y" }).execute();
+    await db.transaction().execute((trx) => trx.updateTable("todos").set({ title: "z" }).execute());
+
+    expect(storage.read().state).toBe("full");
+  });
+
+  it("counts the storage as back only once a write that adds rows commits", async () => {
     const { db, driver, storage } = database();
     driver.failures = [{ when: /^insert/, error: sqliteError("SQLITE_FULL", "database or disk is full") }];
     await insertIn(db)
