@@ -80,8 +80,10 @@ export async function runFault(
   users: string[],
   inject: () => Promise<number>,
   alsoAudited: string[] = [],
+  /** Pause after each user's create+complete pair: long faults would otherwise exhaust the load. */
+  loadPauseMs = 0,
 ): Promise<FaultReport> {
-  const load = new MutationLoad(stack.origin, users);
+  const load = new MutationLoad(stack.origin, users, undefined, loadPauseMs);
   const sampler = sampleOldestPendingAge(stack);
   await waitFor("the load to get going", async () => (load.acknowledgedCount >= 20 ? true : undefined));
   const restartMs = await inject();
