@@ -31,7 +31,8 @@ module.exports = {
       globalSetup: "<rootDir>/test/support/postgres-global-setup.ts",
       globalTeardown: "<rootDir>/test/support/postgres-global-teardown.ts",
     }),
-    // Hostile documents, floods and production start-up: slower, so outside `npm test` (npm run test:abuse).
+    // Hostile documents, floods, production start-up and environment faults (closed stdout, full
+    // disks on a tmpfs it mounts, so root): slower, so outside `npm test` (npm run test:abuse).
     project("abuse", { slowTestThreshold: 30 }),
     // Real daprd + real Kafka + the built API as a child process (`npm run test:e2e`, run in band).
     // Stack start-up has its own, longer timeout in the suites' beforeAll.

@@ -9,7 +9,8 @@ export type AppErrorCode =
   | typeof ErrorCode.NOT_FOUND
   | typeof ErrorCode.BAD_USER_INPUT
   | typeof ErrorCode.EVENT_PUBLISH_FAILED
-  | typeof ErrorCode.CURSOR_EXPIRED;
+  | typeof ErrorCode.CURSOR_EXPIRED
+  | typeof ErrorCode.SERVICE_UNAVAILABLE;
 
 export class AppError extends Error {
   constructor(

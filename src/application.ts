@@ -24,13 +24,16 @@ import { createRequestPolicy } from "./graphql/request-policy";
 import { buildGraphQLSchema } from "./graphql/schema";
 import { createHttpApp } from "./http/app";
 import { attachGraphQLWebSocket } from "./http/graphql-websocket";
-import { createLogger, type Logger } from "./logging/logger";
+import type { LogDestination } from "./logging/log-destination";
+import { createLogger, createStdoutLogDestination, type Logger } from "./logging/logger";
 import { createMetrics, type Metrics } from "./metrics/metrics";
 import { registerReadOnScrapeGauges } from "./metrics/read-on-scrape-gauges";
 import { createServices } from "./services";
 
 export interface ApplicationOverrides {
   readonly logger?: Logger;
+  /** Where `logger` writes, so its dropped lines are counted in the metrics. */
+  readonly logDestination?: LogDestination;
   /** An already open database (tests share one); otherwise DATABASE_URL is opened and closed here. */
   readonly database?: Database;
   /** Relay timings instead of the configured ones (tests shorten the backoff). */
@@ -57,7 +60,8 @@ export async function startApplication(
   config: Config,
   overrides: ApplicationOverrides = {},
 ): Promise<RunningApplication> {
-  const logger = overrides.logger ?? createLogger(config);
+  const logDestination = overrides.logger === undefined ? createStdoutLogDestination() : overrides.logDestination;
+  const logger = overrides.logger ?? createLogger(config, logDestination);
   const metrics = createMetrics();
   // First: discovery may refuse the configuration, and nothing is open yet to close.
   const tokens = await createTokenVerifier(config.jwt, {
@@ -130,6 +134,7 @@ export async function startApplication(
   registerReadOnScrapeGauges(metrics, {
     outboxBacklog: () => backlog.read(),
     activeSubscriptions: () => services.todoEventFeed.activeSubscriptions,
+    logLinesDropped: logDestination === undefined ? undefined : () => logDestination.droppedLines(),
   });
   await createHttpApp({
     httpServer,
@@ -143,6 +148,7 @@ export async function startApplication(
       outboxBacklog: () => backlog.read(),
       isAcceptingTraffic: () => acceptingTraffic,
       signingKeys: tokens.signingKeys,
+      storage: () => database.storage.read(),
     },
     logger,
     metrics,

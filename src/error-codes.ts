@@ -28,6 +28,11 @@ export const ERROR_CATALOGUE = {
   CURSOR_EXPIRED: {},
   PAYLOAD_TOO_LARGE: { httpStatus: 413 },
   SHUTTING_DOWN: { httpStatus: 503 },
+  /**
+   * The database cannot serve the request now: its storage is full (`extensions.reason:
+   * "storage_full"`, nothing was written) or it is unreachable (`"database_unreachable"`).
+   */
+  SERVICE_UNAVAILABLE: {},
   /** A fault of ours; the message is masked and the cause is only in the log. */
   INTERNAL_SERVER_ERROR: { httpStatus: 500 },
 } as const satisfies Record<string, { readonly httpStatus?: number }>;

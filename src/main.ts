@@ -1,7 +1,7 @@
 /** Process entry point: configuration, start, and a bounded graceful shutdown. */
 import { startApplication } from "./application";
 import { ConfigError, loadConfig } from "./config/config";
-import { createLogger } from "./logging/logger";
+import { createLogger, createStdoutLogDestination } from "./logging/logger";
 
 async function main(): Promise<void> {
   let loaded;
@@ -11,12 +11,13 @@ async function main(): Promise<void> {
     exitOnConfigError(error);
   }
   const { config, warnings } = loaded;
-  const logger = createLogger(config);
+  const logDestination = createStdoutLogDestination();
+  const logger = createLogger(config, logDestination);
   for (const warning of warnings) logger.warn(warning);
 
   const startedAt = performance.now();
   // Start-up can still refuse the configuration: OIDC discovery reads the issuer's own document.
-  const application = await startApplication(config, { logger }).catch(exitOnConfigError);
+  const application = await startApplication(config, { logger, logDestination }).catch(exitOnConfigError);
   logger.info({ url: application.url, startupMs: Math.round(performance.now() - startedAt) }, "ready");
   if (config.graphql.sandbox) logger.info(`Apollo Sandbox: open ${application.url} in a browser`);
 
@@ -25,8 +26,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down");
-    // pino writes asynchronously: flush before exiting or the last lines are lost.
-    const exit = (code: number): void => logger.flush(() => process.exit(code));
+    const deadlineAt = performance.now() + config.shutdownTimeoutMs;
+    // Logs are written asynchronously: the last lines get until the deadline to reach the
+    // reader. A reader that is gone fails the write at once; one that is stuck is not waited for past it.
+    const exit = (code: number): void => {
+      void logDestination.drain(Math.max(0, deadlineAt - performance.now())).finally(() => process.exit(code));
+    };
     const deadline = setTimeout(() => {
       logger.error({ deadlineMs: config.shutdownTimeoutMs }, "shutdown deadline exceeded; exiting");
       exit(1);
@@ -34,6 +39,8 @@ async function main(): Promise<void> {
     deadline.unref();
     application.close().then(
       () => {
+        // Stopped in time: only the last log lines may still be on their way.
+        clearTimeout(deadline);
         logger.info("stopped");
         exit(0);
       },

@@ -8,9 +8,11 @@ import SqliteDatabase from "better-sqlite3";
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from "kysely";
 import { Pool, types } from "pg";
 import { parseDatabaseUrl, type DatabaseLocation } from "./database-url";
+import { faultAwareDialect } from "./fault-aware-dialect";
 import { migrationProvider } from "./migrations";
 import { withStatementCache } from "./sqlite-statement-cache";
 import type { DatabaseSchema } from "./schema";
+import { StorageStatus } from "./storage-status";
 
 export type DatabaseDialect = DatabaseLocation["dialect"];
 
@@ -19,6 +21,8 @@ export interface Database {
   readonly dialect: DatabaseDialect;
   /** PostgreSQL only: the pool, for session-level locks that need a dedicated connection. */
   readonly pool?: Pool;
+  /** Whether writes last found space (a full disk makes the database read-only until they do). */
+  readonly storage: StorageStatus;
   close(): Promise<void>;
 }
 
@@ -51,8 +55,11 @@ function openSqlite(path: string): Database {
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("busy_timeout = 5000");
-  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect: "sqlite", close: () => db.destroy() };
+  const storage = new StorageStatus();
+  const db = new Kysely<DatabaseSchema>({
+    dialect: faultAwareDialect(new SqliteDialect({ database: withStatementCache(sqlite) }), storage),
+  });
+  return { db, dialect: "sqlite", storage, close: () => db.destroy() };
 }
 
 function openPostgres(connectionString: string, options: OpenDatabaseOptions): Database {
@@ -63,8 +70,9 @@ function openPostgres(connectionString: string, options: OpenDatabaseOptions): D
   // broken client when it is released.
   pool.on("error", () => undefined);
   pool.on("connect", (client) => client.on("error", () => undefined));
-  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: "postgres", pool, close: () => db.destroy() };
+  const storage = new StorageStatus();
+  const db = new Kysely<DatabaseSchema>({ dialect: faultAwareDialect(new PostgresDialect({ pool }), storage) });
+  return { db, dialect: "postgres", pool, storage, close: () => db.destroy() };
 }
 
 async function migrate(database: Database): Promise<void> {

@@ -80,6 +80,7 @@ function landingPage(options: ApolloServerOptions): ApolloServerPlugin {
 /**
  * Logs our own faults with the request id, since the client only sees a masked message. An error is
  * ours exactly when the policy's formatter masks it; a client's mistake is not logged as an error.
+ * A database fault (SERVICE_UNAVAILABLE) is logged as a warning with the driver's error.
  */
 function errorLoggingPlugin(logger: Logger, policy: RequestPolicy): ApolloServerPlugin<GraphQLContext> {
   return {
@@ -88,8 +89,12 @@ function errorLoggingPlugin(logger: Logger, policy: RequestPolicy): ApolloServer
         async didEncounterErrors({ errors, contextValue, operationName }) {
           const log = contextValue?.log ?? logger;
           for (const error of errors) {
-            if (policy.formatError(error.toJSON(), error).extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR)
+            const code = policy.formatError(error.toJSON(), error).extensions?.code;
+            if (code === ErrorCode.INTERNAL_SERVER_ERROR)
               log.error({ err: error.originalError ?? error, operationName }, "unexpected GraphQL error");
+            // Not the client's doing either, but expected: the driver's error says which fault it was.
+            else if (code === ErrorCode.SERVICE_UNAVAILABLE)
+              log.warn({ err: error.originalError?.cause ?? error, operationName }, "database unavailable");
           }
         },
       };

@@ -2,6 +2,7 @@ import type { FastifyPluginCallback } from "fastify";
 import type { SigningKeyStatus } from "../auth/token-verifier";
 import type { SidecarStatus } from "../events/event-publisher";
 import type { OutboxBacklog } from "../events/log/outbox.repository";
+import type { StorageState } from "../db/storage-status";
 
 export interface HealthDependencies {
   readonly probeSidecar: () => Promise<SidecarStatus>;
@@ -11,6 +12,8 @@ export interface HealthDependencies {
   readonly isAcceptingTraffic: () => boolean;
   /** With an identity provider: its keys, reported but never a reason to be unready (cached keys keep working). */
   readonly signingKeys?: () => SigningKeyStatus;
+  /** Full once a write found no space, until a mutation commits again. */
+  readonly storage: () => StorageState;
 }
 
 /**
@@ -26,12 +29,21 @@ export function healthRoutes(deps: HealthDependencies): FastifyPluginCallback {
       const [dapr, outbox] = await Promise.all([deps.probeSidecar(), deps.outboxBacklog().catch(() => undefined)]);
       const accepting = deps.isAcceptingTraffic();
       const ready = accepting && outbox !== undefined;
-      const status = !accepting ? "shutting-down" : ready ? "ready" : "database-unavailable";
+      const storage = deps.storage();
+      // A full disk leaves reads working, so the instance stays ready; the status says why writes fail.
+      const status = !accepting
+        ? "shutting-down"
+        : !ready
+          ? "database-unavailable"
+          : storage.state === "full"
+            ? "read-only: database storage full"
+            : "ready";
       return reply.code(ready ? 200 : 503).send({
         status,
         checks: {
           dapr,
           database: outbox === undefined ? "unreachable" : "reachable",
+          storage,
           ...(outbox === undefined ? {} : { outbox }),
           ...(deps.signingKeys === undefined ? {} : { signingKeys: deps.signingKeys() }),
         },

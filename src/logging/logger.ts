@@ -4,21 +4,25 @@
  */
 import pino, { type Logger } from "pino";
 import type { Config } from "../config/config";
+import { LogDestination } from "./log-destination";
 
 export type { Logger };
 
-export function createLogger(config: Pick<Config, "logLevel" | "logFormat">): Logger {
-  return pino({
+/** Standard output, written so that a slow or vanished reader never stalls the process. */
+export function createStdoutLogDestination(): LogDestination {
+  return new LogDestination({ fd: 1 });
+}
+
+/**
+ * JSON lines go to `destination` (standard output unless given). The pretty
+ * format is for development and has its own worker thread instead.
+ */
+export function createLogger(
+  config: Pick<Config, "logLevel" | "logFormat">,
+  destination: LogDestination = createStdoutLogDestination(),
+): Logger {
+  const options: pino.LoggerOptions = {
     level: config.logLevel,
-    // Pretty output runs in a worker thread (pino-pretty, a development dependency).
-    ...(config.logFormat === "pretty"
-      ? {
-          transport: {
-            target: "pino-pretty",
-            options: { translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,service" },
-          },
-        }
-      : {}),
     base: { service: "todo-graphql-dapr" },
     redact: {
       paths: [
@@ -32,5 +36,16 @@ export function createLogger(config: Pick<Config, "logLevel" | "logFormat">): Lo
       ],
       censor: "[redacted]",
     },
-  });
+  };
+  if (config.logFormat === "pretty") {
+    // pino-pretty is a development dependency, loaded by the transport's worker only when asked for.
+    return pino({
+      ...options,
+      transport: {
+        target: "pino-pretty",
+        options: { translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,service" },
+      },
+    });
+  }
+  return pino(options, destination);
 }

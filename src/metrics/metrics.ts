@@ -19,6 +19,8 @@ export interface Metrics {
   readonly eventsDelivered: Counter<"status">;
   /** Fetches of the identity provider's keys (JWKS), by what caused them and how they ended. */
   readonly jwksFetches: Counter<"trigger" | "outcome">;
+  /** Log lines never written (reader gone, write error, buffer full); brought up to date on scrape. */
+  readonly logLinesDropped: Counter<"reason">;
   /** Runs before each scrape, to refresh gauges that are read rather than counted. */
   onCollect(collect: () => Promise<void> | void): void;
   /** Refreshes the read-on-scrape gauges, then renders every metric in the Prometheus text format. */
@@ -91,6 +93,12 @@ export function createMetrics(): Metrics {
       name: "todo_jwks_fetches_total",
       help: "Fetches of the identity provider's signing keys, by trigger (startup, expired, unknown_kid) and outcome (ok, error)",
       labelNames: ["trigger", "outcome"],
+      registers: [registry],
+    }),
+    logLinesDropped: new Counter({
+      name: "todo_log_lines_dropped_total",
+      help: "Log lines dropped instead of written, by reason (broken_pipe, write_error, buffer_full)",
+      labelNames: ["reason"],
       registers: [registry],
     }),
     onCollect(collect) {

@@ -14,8 +14,9 @@ export interface TempPostgres {
   stop(): void;
 }
 
-export function startTempPostgres(prefix: string): TempPostgres {
-  const parent = mkdtempSync(join(tmpdir(), `${prefix}-`));
+/** `under` puts the cluster (its data directory included) inside that directory instead of the temp dir. */
+export function startTempPostgres(prefix: string, options: { readonly under?: string } = {}): TempPostgres {
+  const parent = mkdtempSync(join(options.under ?? tmpdir(), `${prefix}-`));
   const dir = join(parent, "cluster");
   const url = execFileSync("bash", [PG_SCRIPT, "start", dir], {
     encoding: "utf8",

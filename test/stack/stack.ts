@@ -1,6 +1,6 @@
 /**
  * The real stack that the e2e, faults and scale tiers, the benchmark and the soak
- * run against: a single-node Kafka broker, the Dapr sidecar (daprd) with the
+ * run against: a single-node Kafka broker (or, with `kafkaCluster`, three), the Dapr sidecar (daprd) with the
  * project's `kafka` resources profile, and the built API (`node dist/src/main.js`)
  * with its own SQLite database. Ports are free loopback ones chosen at run time, so
  * runs never collide with each other or with a developer's own services. Installs
@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { TEST_JWT_SECRET } from "../support/tokens";
 import { waitForConsumerGroup } from "./kafka";
+import { startKafkaCluster, type KafkaCluster } from "./kafka-cluster";
 import { acceptsTcp, httpStatus, ManagedProcess, runToCompletion, waitUntil } from "./processes";
 
 const REPO_ROOT = resolve(__dirname, "../..");
@@ -70,6 +71,11 @@ export interface StackOptions {
   readonly apiNodeArgs?: readonly string[];
   /** Turns bulkSubscribe off in the staged subscription: one delivery request per event (comparisons). */
   readonly singleDeliveries?: boolean;
+  /**
+   * A three-broker KRaft cluster instead of the single broker, `todo-events` at replication
+   * factor 3 and min.insync.replicas=2 (test/stack/kafka-cluster.ts); `stack.kafkaCluster` drives it.
+   */
+  readonly kafkaCluster?: boolean;
 }
 
 /** A further API process with its own daprd, sharing the stack's database, broker and tokens (scale-out). */
@@ -101,6 +107,8 @@ export interface Stack {
   readonly daprdPid: number | undefined;
   /** Pid of the Kafka broker's JVM. */
   readonly kafkaPid: number | undefined;
+  /** The three-broker cluster, when started with `kafkaCluster` (then stopKafka/startKafka do not apply). */
+  readonly kafkaCluster: KafkaCluster | undefined;
   /** SIGTERM to daprd; resolves when it has exited. */
   stopDaprd(): Promise<void>;
   /**
@@ -143,14 +151,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const since = (from: number): number => Math.round(performance.now() - from);
   const workDir = mkdtempSync(join(tmpdir(), "todo-e2e-"));
   const processes: { kafka?: ManagedProcess; api?: ManagedProcess; daprd?: ManagedProcess } = {};
+  let cluster: KafkaCluster | undefined;
   /** Scale-out pairs, stopped before the first instance. */
   const extra: { api: ManagedProcess; daprd?: ManagedProcess }[] = [];
   let keep = process.env.E2E_KEEP_WORKDIR === "1";
   let stopped = false;
 
   const logTails = (lines = 40): string =>
-    (["api", "daprd", "kafka"] as const)
-      .map((name) => processes[name])
+    [...(["api", "daprd", "kafka"] as const).map((name) => processes[name]), ...(cluster?.processes ?? [])]
       .filter((child): child is ManagedProcess => child !== undefined)
       .map((child) => `----- ${child.name} (${child.logFile}), last ${lines} lines -----\n${child.tail(lines)}`)
       .join("\n");
@@ -183,6 +191,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         failures.push((error as Error).message);
       }
     }
+    if (cluster !== undefined) failures.push(...(await cluster.stopAll()));
     if (failures.length > 0) {
       keep = true;
       throw new Error(`e2e stack teardown: ${failures.join("; ")}\n${logTails()}\n(logs kept in ${workDir})`);
@@ -246,12 +255,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         }
       }
     };
-    const kafkaStarted = startKafka().then((port) => ({ port, readyMs: since(phase) }));
+    const startCluster = async (): Promise<number> => {
+      const [b1, b2, b3, c1, c2, c3] = await freePorts(6);
+      cluster = await startKafkaCluster(workDir, { broker: [b1, b2, b3], controller: [c1, c2, c3] }, "todo-events");
+      return b1;
+    };
+    const kafkaStarted = (options.kafkaCluster === true ? startCluster() : startKafka()).then((port) => ({
+      port,
+      readyMs: since(phase),
+    }));
     const build = buildApi();
     const [kafkaStart, buildMs] = await Promise.all([kafkaStarted, build]);
     const kafkaPort = kafkaStart.port;
     const kafkaReadyMs = kafkaStart.readyMs;
-    const brokers = `127.0.0.1:${kafkaPort}`;
+    const brokers = cluster?.brokers ?? `127.0.0.1:${kafkaPort}`;
     if (!existsSync(API_ENTRY)) throw new Error(`${API_ENTRY} is missing: run \`npm run build\` first`);
 
     // 3. Dapr resources: the project's `kafka` profile with the brokers rewritten.
@@ -392,6 +409,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       },
       get kafkaPid() {
         return processes.kafka?.exit === undefined ? processes.kafka?.pid : undefined;
+      },
+      get kafkaCluster() {
+        return cluster;
       },
       async stopDaprd() {
         const daprd = processes.daprd;

@@ -1,6 +1,7 @@
 /**
- * Runs the real entry point (src/main.ts through ts-node, no build) as a child process with
- * exactly the environment given, and lets a test read its log lines and its exit.
+ * Runs the real entry point as a child process with exactly the environment given, and lets a
+ * test read its log lines and its exit: src/main.ts through ts-node (no build), or the built
+ * dist/src/main.js as production runs it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
@@ -18,8 +19,15 @@ export interface ApiProcess {
   readonly exited: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>;
 }
 
-export function spawnApi(env: Record<string, string>): ApiProcess {
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "src/main.ts"], {
+export interface SpawnOptions {
+  /** Run dist/src/main.js (`npm run build` first) instead of the sources. */
+  readonly built?: boolean;
+}
+
+export function spawnApi(env: Record<string, string>, options: SpawnOptions = {}): ApiProcess {
+  const entry =
+    options.built === true ? ["dist/src/main.js"] : ["-r", "ts-node/register/transpile-only", "src/main.ts"];
+  const child = spawn(process.execPath, entry, {
     cwd: REPOSITORY_ROOT,
     // Nothing of the test's own environment leaks in (an APP_API_TOKEN, say), except where node is.
     env: { PATH: process.env.PATH ?? "", ...env },

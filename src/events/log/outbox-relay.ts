@@ -7,6 +7,7 @@
  * later rows until it succeeds; rows are never dropped.
  */
 import type { Kysely } from "kysely";
+import { databaseFaultOf } from "../../db/errors";
 import type { DatabaseSchema } from "../../db/schema";
 import type { Logger } from "../../logging/logger";
 import type { EventPublisher, PublishOutcome } from "../event-publisher";
@@ -192,6 +193,7 @@ export class OutboxRelay {
   private async loop(): Promise<void> {
     const log = this.options.logger.child({ component: "outbox-relay" });
     let leading = false;
+    let failedPasses = 0;
     while (!this.stopping) {
       const leader = await this.options.leadership.acquire();
       if (leader !== leading) log.info({ leader }, leader ? "outbox relay active" : "outbox relay on standby");
@@ -205,10 +207,16 @@ export class OutboxRelay {
       try {
         published = await this.drainOnce();
         await this.options.retention?.runIfDue();
+        failedPasses = 0;
       } catch (error) {
-        // The database is unreachable or restarting: keep the rows, try again later.
-        log.error({ err: error }, "outbox relay pass failed");
-        await this.sleep(this.backoff.maxMs / 10);
+        // The database is unreachable, restarting or full: keep the rows, try again later. A pass
+        // that published but could not mark republishes on the next one (same event ids), so the
+        // pauses grow while the fault lasts instead of repeating every few seconds.
+        failedPasses += 1;
+        const fault = databaseFaultOf(error);
+        if (fault === undefined) log.error({ err: error }, "outbox relay pass failed");
+        else log.warn({ reason: fault, detail: causeMessage(error), failedPasses }, "outbox relay pass failed");
+        await this.sleep(this.retryDelayMs(failedPasses));
         continue;
       }
       if (published === 0 && !this.woken) await this.sleep(this.pollIntervalMs);
@@ -255,4 +263,10 @@ function queuesByUser(rows: readonly OutboxRecord[]): UserQueue[] {
     else queue.push(row);
   }
   return [...byUser.values()].map((userRows) => new UserQueue(userRows));
+}
+
+/** The driver's own words behind a database fault, without its stack. */
+function causeMessage(error: unknown): string | undefined {
+  const message = (error as { cause?: { message?: unknown } }).cause?.message;
+  return typeof message === "string" ? message : undefined;
 }

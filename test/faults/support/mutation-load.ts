@@ -31,6 +31,8 @@ export class MutationLoad {
     private readonly origin: string,
     readonly users: readonly string[],
     private readonly maxMutationsPerUser = 2000,
+    /** A pause after each of a user's mutations, so a long fault does not use up `maxMutationsPerUser`. */
+    private readonly pauseMs = 0,
   ) {
     this.loops = users.map((userId) => this.run(userId));
   }
@@ -67,6 +69,7 @@ export class MutationLoad {
         return response.body.data?.completeTodo.id;
       });
       if (completed !== undefined) this.acknowledged.push({ userId, action: "task_completed", taskId });
+      if (this.pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, this.pauseMs));
     }
   }
 

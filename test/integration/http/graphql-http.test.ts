@@ -202,6 +202,7 @@ describe("health endpoints", () => {
         checks: {
           dapr: "unreachable",
           database: "reachable",
+          storage: { state: "ok" },
           outbox: { pending: 0, oldestPendingAgeMs: null, span: 0 },
         },
       });
