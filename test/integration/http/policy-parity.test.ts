@@ -127,6 +127,12 @@ const CASES: readonly PolicyCase[] = [
     expected: { code: "BAD_USER_INPUT" },
   },
   {
+    policy: "identity fields refused in details",
+    query:
+      'mutation { triggerTodoEvent(taskId: 1, input: { action: "task_updated", details: { user_id: "mallory" } }) { success } }',
+    expected: { code: "BAD_USER_INPUT" },
+  },
+  {
     policy: "search length",
     query: "query ($search: String) { todos(filter: { search: $search }) { edges { cursor } } }",
     variables: { search: "x".repeat(30_000) },
