@@ -259,10 +259,7 @@ async function runOnDatabase(
         ? (await waitForDeliveries(started, deliveredBefore + result.requests - result.errors, 60_000)) -
           deliveredBefore
         : undefined;
-      const used = meter.read();
-      const cpuUs: CpuPerRequest = {};
-      for (const [name, micros] of Object.entries(used) as [ProcessName, number][]) cpuUs[name] = micros;
-      return { ...result, cpuUs, ...(deliveries === undefined ? {} : { deliveries }) };
+      return { ...result, cpuUs: meter.read(), ...(deliveries === undefined ? {} : { deliveries }) };
     };
 
     if (options.warmupRequests > 0) {
