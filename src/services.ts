@@ -90,6 +90,8 @@ export function createServices(deps: ServiceDependencies): ServiceGraph {
       tasks: todos,
       publishTimeoutMs: config.dapr.publishTimeoutMs,
       idempotencyWindowMs: config.events.idempotencyWindowMs,
+      // A batch runs its statements in turn on one connection: PostgreSQL's pool runs them in parallel.
+      appendBatchMax: dialect === "sqlite" ? config.events.triggerAppendBatchMax : 1,
       onEventQueued: () => relay.notify(),
     }),
     eventHistory: new EventHistoryService(db, outbox),

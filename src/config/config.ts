@@ -129,6 +129,8 @@ export interface Config {
     readonly retentionMs: number;
     /** How long a trigger's idempotency key is kept. */
     readonly idempotencyWindowMs: number;
+    /** SQLite: most triggers of one event-loop turn whose appends share one transaction; 1 = one each. */
+    readonly triggerAppendBatchMax: number;
   };
   readonly graphql: {
     readonly introspection: boolean;
@@ -224,6 +226,7 @@ export function loadConfig(env: Env): LoadConfigResult {
     events: {
       retentionMs: Math.round(decimal(env, "EVENT_RETENTION_DAYS", 30, 0.0001, 3650) * DAY_MS),
       idempotencyWindowMs: DAY_MS,
+      triggerAppendBatchMax: integer(env, "TRIGGER_APPEND_BATCH_MAX", 64, 1, 1000),
     },
     graphql: {
       introspection: boolean(env, "GRAPHQL_INTROSPECTION", !isProduction),

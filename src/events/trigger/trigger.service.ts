@@ -13,17 +13,18 @@
  */
 import { createHash } from "node:crypto";
 import type { Kysely } from "kysely";
-import { AppError, InvalidInputError, NotFoundError } from "../../app-error";
+import { AppError } from "../../app-error";
 import type { AuthenticatedUser } from "../../auth/access-token";
 import type { DatabaseSchema } from "../../db/schema";
 import { ErrorCode } from "../../error-codes";
 import type { Logger } from "../../logging/logger";
 import type { EventPublisher } from "../event-publisher";
 import type { OutboxRecord, OutboxRepository } from "../log/outbox.repository";
-import { draftTodoEvent, type TodoEventPayload } from "../todo-event";
+import type { TodoEventPayload } from "../todo-event";
 import { assertValidTriggerRequest, type TriggerRequest } from "../todo-event-rules";
 import type { IdempotencyKeyRepository } from "./idempotency-key.repository";
 import { PublishedMarks } from "./published-marks";
+import { TriggerAppends } from "./trigger-appends";
 import type { TaskOwnership } from "./task-ownership";
 
 export class EventPublishFailedError extends AppError {
@@ -58,6 +59,8 @@ export interface TriggerServiceDependencies {
   readonly publishTimeoutMs: number;
   /** How long an idempotency key is kept. */
   readonly idempotencyWindowMs: number;
+  /** Triggers whose appends share one transaction (see TriggerAppends); 1 when absent. */
+  readonly appendBatchMax?: number;
   /** Tells the relay that an event is waiting for it. */
   readonly onEventQueued: () => void;
   readonly now?: () => Date;
@@ -69,13 +72,10 @@ const CLAIM_MARGIN_MS = 5000;
 const FIRST_POLL_MS = 5;
 const MAX_POLL_MS = 50;
 
-type Appended =
-  | { readonly kind: "claimed" | "queued"; readonly record: OutboxRecord }
-  | { readonly kind: "existing"; readonly eventId: string };
-
 export class TriggerService {
   private readonly now: () => Date;
   private readonly published: PublishedMarks;
+  private readonly appends: TriggerAppends;
 
   constructor(private readonly deps: TriggerServiceDependencies) {
     this.now = deps.now ?? (() => new Date());
@@ -85,6 +85,16 @@ export class TriggerService {
       onEventQueued: deps.onEventQueued,
       now: this.now,
     });
+    this.appends = new TriggerAppends({
+      db: deps.db,
+      log: deps.log,
+      keys: deps.keys,
+      tasks: deps.tasks,
+      maxBatch: deps.appendBatchMax ?? 1,
+      idempotencyWindowMs: deps.idempotencyWindowMs,
+      claimDeadline: (now) => this.claimDeadline(now),
+      now: this.now,
+    });
   }
 
   async trigger(user: AuthenticatedUser, request: TriggerRequest, context: TriggerContext): Promise<TriggeredEvent> {
@@ -92,50 +102,11 @@ export class TriggerService {
     const key = request.idempotencyKey ?? undefined;
     const fingerprint =
       key === undefined ? undefined : digestOf(`${request.taskId}\u0000${request.action}\u0000${serialisedDetails}`);
-    const appended = await this.deps.db.transaction().execute(async (trx): Promise<Appended> => {
-      await this.deps.log.serialiseUserWrites(trx, user.id);
-      // The seed never checked this: an event may only name one of the caller's own todos.
-      if (!(await this.deps.tasks.isOwnedBy(user.id, request.taskId, trx))) throw new NotFoundError("Todo");
-      const now = this.now();
-      if (key !== undefined && fingerprint !== undefined) {
-        const stored = await this.deps.keys.find(trx, user.id, key, now);
-        if (stored !== undefined) {
-          if (stored.fingerprint !== fingerprint) {
-            throw new InvalidInputError("input.idempotencyKey", "was already used for a different event");
-          }
-          return { kind: "existing", eventId: stored.eventId };
-        }
-      }
-      const draft = draftTodoEvent({
-        action: request.action,
-        taskId: request.taskId,
-        userId: user.id,
-        details: request.details ?? {},
-        occurredAt: now,
-      });
-      // Publishing now is only safe for the order when nothing of the user's is still waiting.
-      const queued = await this.deps.log.hasPending(trx, user.id);
-      const { id, payload } = await this.deps.log.append(trx, draft, {
-        ...(context.traceparent === undefined ? {} : { traceparent: context.traceparent }),
-        ...(queued ? {} : { claimUntil: this.claimDeadline(now) }),
-      });
-      if (key !== undefined && fingerprint !== undefined) {
-        const expiresAt = new Date(now.getTime() + this.deps.idempotencyWindowMs);
-        await this.deps.keys.remember(trx, { userId: user.id, key, fingerprint, eventId: draft.event_id, expiresAt });
-      }
-      const record: OutboxRecord = {
-        id,
-        sequence: payload.sequence,
-        event: payload,
-        status: "PENDING",
-        attempts: 0,
-        lastError: null,
-        createdAt: now,
-        nextAttemptAt: now,
-        publishedAt: null,
-        traceparent: context.traceparent ?? null,
-      };
-      return { kind: queued ? "queued" : "claimed", record };
+    const appended = await this.appends.append({
+      userId: user.id,
+      request,
+      ...(key === undefined || fingerprint === undefined ? {} : { idempotency: { key, fingerprint } }),
+      ...(context.traceparent === undefined ? {} : { traceparent: context.traceparent }),
     });
 
     switch (appended.kind) {
