@@ -18,6 +18,7 @@ import { PostgresAdvisoryLeadership, soleRelay } from "./events/log/relay-leader
 import { EventRetention, retentionIntervalMs } from "./events/log/retention";
 import { MeteredEventPublisher } from "./events/metered-event-publisher";
 import { IdempotencyKeyRepository } from "./events/trigger/idempotency-key.repository";
+import { GroupCommit } from "./db/group-commit";
 import { TriggerService } from "./events/trigger/trigger.service";
 import type { Services } from "./graphql/context";
 import type { Logger } from "./logging/logger";
@@ -26,7 +27,7 @@ import { TodoRepository } from "./todos/todo.repository";
 import { TodoService } from "./todos/todo.service";
 
 export interface ServiceDependencies {
-  readonly config: Pick<Config, "events" | "outbox" | "dapr">;
+  readonly config: Pick<Config, "events" | "outbox" | "dapr" | "writeBatchMax">;
   readonly database: Database;
   /** The message bus, as it is: Dapr in production, in-memory in tests. */
   readonly publisher: EventPublisher;
@@ -73,8 +74,11 @@ export function createServices(deps: ServiceDependencies): ServiceGraph {
     }),
     ...deps.relayTuning,
   });
+  // A batch runs its statements in turn on one connection: PostgreSQL's pool runs them in parallel.
+  const writes = new GroupCommit(db, dialect === "sqlite" ? config.writeBatchMax : 1);
   const todos = new TodoService({
     db,
+    writes,
     todos: new TodoRepository(),
     events: outbox,
     onEventsWritten: () => relay.notify(),
@@ -90,8 +94,7 @@ export function createServices(deps: ServiceDependencies): ServiceGraph {
       tasks: todos,
       publishTimeoutMs: config.dapr.publishTimeoutMs,
       idempotencyWindowMs: config.events.idempotencyWindowMs,
-      // A batch runs its statements in turn on one connection: PostgreSQL's pool runs them in parallel.
-      appendBatchMax: dialect === "sqlite" ? config.events.triggerAppendBatchMax : 1,
+      writes,
       onEventQueued: () => relay.notify(),
     }),
     eventHistory: new EventHistoryService(db, outbox),

@@ -110,6 +110,8 @@ export interface Config {
   readonly appApiToken?: string;
   readonly allowUnauthenticatedDeliveries: boolean;
   readonly databaseUrl: string;
+  /** SQLite: most write transactions of one event-loop turn committed together (group commit); 1 = each alone. */
+  readonly writeBatchMax: number;
   readonly outbox: {
     readonly pollIntervalMs: number;
     readonly retryBaseMs: number;
@@ -129,8 +131,6 @@ export interface Config {
     readonly retentionMs: number;
     /** How long a trigger's idempotency key is kept. */
     readonly idempotencyWindowMs: number;
-    /** SQLite: most triggers of one event-loop turn whose appends share one transaction; 1 = one each. */
-    readonly triggerAppendBatchMax: number;
   };
   readonly graphql: {
     readonly introspection: boolean;
@@ -202,6 +202,7 @@ export function loadConfig(env: Env): LoadConfigResult {
     appApiToken,
     allowUnauthenticatedDeliveries,
     databaseUrl: text(env, "DATABASE_URL") ?? "sqlite:./data/todos.db",
+    writeBatchMax: integer(env, "WRITE_BATCH_MAX", 64, 1, 1000),
     outbox: {
       pollIntervalMs: integer(env, "OUTBOX_POLL_INTERVAL_MS", 500, 10, 60_000),
       retryBaseMs: integer(env, "OUTBOX_RETRY_BASE_MS", 250, 1, 60_000),
@@ -226,7 +227,6 @@ export function loadConfig(env: Env): LoadConfigResult {
     events: {
       retentionMs: Math.round(decimal(env, "EVENT_RETENTION_DAYS", 30, 0.0001, 3650) * DAY_MS),
       idempotencyWindowMs: DAY_MS,
-      triggerAppendBatchMax: integer(env, "TRIGGER_APPEND_BATCH_MAX", 64, 1, 1000),
     },
     graphql: {
       introspection: boolean(env, "GRAPHQL_INTROSPECTION", !isProduction),

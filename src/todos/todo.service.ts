@@ -8,6 +8,7 @@ import type { Kysely } from "kysely";
 import { InvalidInputError, NotFoundError } from "../app-error";
 import type { AuthenticatedUser } from "../auth/access-token";
 import { isUniqueViolation } from "../db/errors";
+import type { GroupCommit } from "../db/group-commit";
 import type { DatabaseSchema } from "../db/schema";
 import { assertValidIdempotencyKey } from "../shared/idempotency-key";
 import { pageSizeOf, type Page } from "../shared/page";
@@ -34,6 +35,8 @@ export interface TodoServiceDependencies {
   readonly db: Kysely<DatabaseSchema>;
   readonly todos: TodoRepository;
   readonly events: EventLog;
+  /** Where the write transactions run (on SQLite those of one turn share a commit). */
+  readonly writes: GroupCommit;
   /** Called after a commit that wrote outbox rows, so the relay need not wait for its next poll. */
   readonly onEventsWritten: () => void;
   readonly now?: () => Date;
@@ -73,7 +76,7 @@ export class TodoService {
     }
 
     try {
-      const todo = await this.deps.db.transaction().execute(async (trx) => {
+      const todo = await this.deps.writes.run(async (trx) => {
         await this.deps.events.serialiseUserWrites(trx, user.id);
         const created = await this.deps.todos.insert(trx, {
           userId: user.id,
@@ -149,7 +152,7 @@ export class TodoService {
   }
 
   async delete(user: AuthenticatedUser, id: number, context: MutationContext = {}): Promise<Todo> {
-    const deleted = await this.deps.db.transaction().execute(async (trx) => {
+    const deleted = await this.deps.writes.run(async (trx) => {
       await this.deps.events.serialiseUserWrites(trx, user.id);
       const todo = await this.deps.todos.find(trx, user.id, id);
       if (todo === undefined || !(await this.deps.todos.delete(trx, user.id, id))) throw new NotFoundError("Todo");
@@ -168,7 +171,7 @@ export class TodoService {
     apply: (before: Todo) => Pick<Todo, "title" | "description" | "priority" | "dueAt" | "completed">,
   ): Promise<Todo> {
     let wroteEvent = false;
-    const todo = await this.deps.db.transaction().execute(async (trx) => {
+    const todo = await this.deps.writes.run(async (trx) => {
       // The user lock also makes read-modify-write safe: no concurrent change of this user's todos.
       await this.deps.events.serialiseUserWrites(trx, user.id);
       const before = await this.deps.todos.find(trx, user.id, id);

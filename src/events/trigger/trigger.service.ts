@@ -15,6 +15,7 @@ import { createHash } from "node:crypto";
 import type { Kysely } from "kysely";
 import { AppError } from "../../app-error";
 import type { AuthenticatedUser } from "../../auth/access-token";
+import type { GroupCommit } from "../../db/group-commit";
 import type { DatabaseSchema } from "../../db/schema";
 import { ErrorCode } from "../../error-codes";
 import type { Logger } from "../../logging/logger";
@@ -59,8 +60,8 @@ export interface TriggerServiceDependencies {
   readonly publishTimeoutMs: number;
   /** How long an idempotency key is kept. */
   readonly idempotencyWindowMs: number;
-  /** Triggers whose appends share one transaction (see TriggerAppends); 1 when absent. */
-  readonly appendBatchMax?: number;
+  /** Where the append's transaction runs (on SQLite the triggers of one turn share a commit). */
+  readonly writes: GroupCommit;
   /** Tells the relay that an event is waiting for it. */
   readonly onEventQueued: () => void;
   readonly now?: () => Date;
@@ -86,11 +87,10 @@ export class TriggerService {
       now: this.now,
     });
     this.appends = new TriggerAppends({
-      db: deps.db,
+      writes: deps.writes,
       log: deps.log,
       keys: deps.keys,
       tasks: deps.tasks,
-      maxBatch: deps.appendBatchMax ?? 1,
       idempotencyWindowMs: deps.idempotencyWindowMs,
       claimDeadline: (now) => this.claimDeadline(now),
       now: this.now,

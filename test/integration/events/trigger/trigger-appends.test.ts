@@ -1,9 +1,11 @@
 /**
- * The trigger's appends, on SQLite and PostgreSQL: the triggers of one turn share one
- * transaction, a refused trigger leaves the others of its batch committed, a failed write leaves
- * none of them, and a batch of one (PostgreSQL's setting) gives every trigger its own.
+ * The trigger's appends through the group commit, on SQLite and PostgreSQL: the triggers of one
+ * turn share one transaction, a refused trigger leaves the others of its batch committed, a
+ * failed write leaves none of them, and a batch of one (PostgreSQL's setting) gives every
+ * trigger its own.
  */
 import { NotFoundError, InvalidInputError } from "../../../../src/app-error";
+import { GroupCommit } from "../../../../src/db/group-commit";
 import { IdempotencyKeyRepository } from "../../../../src/events/trigger/idempotency-key.repository";
 import { OutboxRepository } from "../../../../src/events/log/outbox.repository";
 import { TriggerAppends, type TriggerAppend } from "../../../../src/events/trigger/trigger-appends";
@@ -33,11 +35,10 @@ describe.each(DIALECTS)("trigger appends on %s", (dialect) => {
 
   function appendsOf(maxBatch: number): TriggerAppends {
     return new TriggerAppends({
-      db: database.db,
+      writes: new GroupCommit(database.db, maxBatch),
       log,
       keys: new IdempotencyKeyRepository(),
       tasks,
-      maxBatch,
       idempotencyWindowMs: 60_000,
       claimDeadline: (now) => new Date(now.getTime() + 10_000),
       now: () => NOW,
