@@ -1,5 +1,6 @@
 /** Todo rows, always scoped to one user: there is no query that reads across users. */
-import { sql, type Kysely, type Selectable } from "kysely";
+import { sql, type Insertable, type Kysely, type Selectable } from "kysely";
+import { PreparedQuery } from "../db/prepared-query";
 import type { DatabaseSchema, TodosTable } from "../db/schema";
 import type { Priority, Todo } from "./todo";
 
@@ -32,23 +33,44 @@ export interface TodoUpdate {
   readonly now: Date;
 }
 
+type NewTodoRow = Omit<Insertable<TodosTable>, "id" | "completed">;
+
+/** On every createTodo and every trigger: built and compiled once (see PreparedQuery). */
+const insertTodo = new PreparedQuery((db: Executor, row: NewTodoRow) =>
+  db
+    .insertInto("todos")
+    .values({
+      user_id: row.user_id,
+      title: row.title,
+      description: row.description,
+      completed: 0,
+      priority: row.priority,
+      due_at: row.due_at,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+      idempotency_key: row.idempotency_key,
+    })
+    .returningAll(),
+);
+const todoExists = new PreparedQuery((db: Executor, key: { userId: string; id: number }) =>
+  db.selectFrom("todos").select("id").where("user_id", "=", key.userId).where("id", "=", key.id),
+);
+
 export class TodoRepository {
   async insert(db: Executor, todo: TodoInsert): Promise<Todo> {
-    const row = await db
-      .insertInto("todos")
-      .values({
-        user_id: todo.userId,
-        title: todo.title,
-        description: todo.description,
-        completed: 0,
-        priority: todo.priority,
-        due_at: todo.dueAt?.toISOString() ?? null,
-        created_at: todo.now.toISOString(),
-        updated_at: todo.now.toISOString(),
-        idempotency_key: todo.idempotencyKey,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const now = todo.now.toISOString();
+    const result = await insertTodo.execute(db, {
+      user_id: todo.userId,
+      title: todo.title,
+      description: todo.description,
+      priority: todo.priority,
+      due_at: todo.dueAt?.toISOString() ?? null,
+      created_at: now,
+      updated_at: now,
+      idempotency_key: todo.idempotencyKey,
+    });
+    const row = result.rows[0];
+    if (row === undefined) throw new Error("insert into todos returned no row");
     return toTodo(row);
   }
 
@@ -73,13 +95,8 @@ export class TodoRepository {
   }
 
   async exists(db: Executor, userId: string, id: number): Promise<boolean> {
-    const row = await db
-      .selectFrom("todos")
-      .select("id")
-      .where("user_id", "=", userId)
-      .where("id", "=", id)
-      .executeTakeFirst();
-    return row !== undefined;
+    const result = await todoExists.execute(db, { userId, id });
+    return result.rows.length > 0;
   }
 
   async update(db: Executor, userId: string, id: number, changes: TodoUpdate): Promise<Todo | undefined> {

@@ -4,8 +4,9 @@
  * publishes PENDING rows), each user's history, and the source a resumed
  * subscription replays from.
  */
-import { sql, type Kysely, type Selectable } from "kysely";
+import { sql, type Insertable, type Kysely, type Selectable } from "kysely";
 import type { DatabaseDialect } from "../../db/database";
+import { PreparedQuery } from "../../db/prepared-query";
 import type { DatabaseSchema, OutboxTable } from "../../db/schema";
 import type { TodoEventDraft, TodoEventPayload } from "../todo-event";
 import type { AppendOptions, AppendedEvent, EventLog } from "./event-log";
@@ -42,6 +43,40 @@ export interface OutboxBacklog {
 const MAX_ERROR_LENGTH = 500;
 /** Namespace of the per-user transaction locks (two-int advisory keys never collide with one-bigint keys). */
 const USER_LOCK_NAMESPACE = 4_601;
+
+// The statements every trigger and every todo change runs, built and compiled once (see PreparedQuery).
+const insertRow = new PreparedQuery((db: Executor, row: Insertable<OutboxTable>) =>
+  db
+    .insertInto("outbox")
+    .values({
+      event_id: row.event_id,
+      sequence: row.sequence,
+      user_id: row.user_id,
+      action: row.action,
+      task_id: row.task_id,
+      payload: row.payload,
+      status: row.status,
+      attempts: row.attempts,
+      last_error: row.last_error,
+      created_at: row.created_at,
+      next_attempt_at: row.next_attempt_at,
+      published_at: row.published_at,
+      traceparent: row.traceparent,
+    })
+    .returning("id"),
+);
+const takeNextSequence = new PreparedQuery((db: Executor, key: { userId: string }) =>
+  db
+    .insertInto("user_sequences")
+    .values({ user_id: key.userId, last_sequence: 1, pruned_through: 0 })
+    .onConflict((conflict) =>
+      conflict.column("user_id").doUpdateSet({ last_sequence: sql<number>`user_sequences.last_sequence + 1` }),
+    )
+    .returning("last_sequence"),
+);
+const userHasPending = new PreparedQuery((db: Executor, key: { userId: string }) =>
+  db.selectFrom("outbox").select("id").where("user_id", "=", key.userId).where("status", "=", "PENDING").limit(1),
+);
 
 export class OutboxRepository implements EventLog {
   constructor(private readonly dialect: DatabaseDialect) {}
@@ -93,24 +128,15 @@ export class OutboxRepository implements EventLog {
       return { id: Number(inserted.id), payload: { ...draft, sequence: Number(inserted.sequence) } };
     }
     const sequence = await this.nextSequence(trx, draft.user_id);
-    const inserted = await trx
-      .insertInto("outbox")
-      .values({ ...row, sequence })
-      .returning("id")
-      .executeTakeFirstOrThrow();
+    const inserted = (await insertRow.execute(trx, { ...row, sequence })).rows[0];
+    if (inserted === undefined) throw new Error("insert into outbox returned no row");
     return { id: Number(inserted.id), payload: { ...draft, sequence } };
   }
 
   /** Under the user's lock (serialiseUserWrites), so numbers are handed out in commit order. */
   private async nextSequence(trx: Executor, userId: string): Promise<number> {
-    const row = await trx
-      .insertInto("user_sequences")
-      .values({ user_id: userId, last_sequence: 1, pruned_through: 0 })
-      .onConflict((conflict) =>
-        conflict.column("user_id").doUpdateSet({ last_sequence: sql<number>`user_sequences.last_sequence + 1` }),
-      )
-      .returning("last_sequence")
-      .executeTakeFirstOrThrow();
+    const row = (await takeNextSequence.execute(trx, { userId })).rows[0];
+    if (row === undefined) throw new Error("the sequence upsert returned no row");
     return Number(row.last_sequence);
   }
 
@@ -129,7 +155,7 @@ export class OutboxRepository implements EventLog {
 
   /** Whether one of the user's events still waits to be published (by the relay or a trigger). */
   async hasPending(db: Executor, userId: string): Promise<boolean> {
-    return this.anyPending(db, [userId]);
+    return (await userHasPending.execute(db, { userId })).rows.length > 0;
   }
 
   async findById(db: Executor, id: number): Promise<OutboxRecord | undefined> {
