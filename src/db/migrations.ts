@@ -114,6 +114,28 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex("outbox_user_id_status").on("outbox").columns(["user_id", "status"]).execute();
       },
     },
+    "2026-12-01-003-outbox-pending-partial-indexes": {
+      // The relay's queue and a user's pending check read only PENDING rows, a handful at any
+      // time; indexes over every row made each append write two more entries of a large index and
+      // each publish move one in both. Partial indexes hold the pending rows alone. A query uses
+      // them only when it names the status as a literal (PENDING_STATUS in the outbox repository).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createIndex("outbox_pending_id")
+          .on("outbox")
+          .column("id")
+          .where(sql.ref("status"), "=", sql.lit("PENDING"))
+          .execute();
+        await db.schema
+          .createIndex("outbox_pending_user_id")
+          .on("outbox")
+          .column("user_id")
+          .where(sql.ref("status"), "=", sql.lit("PENDING"))
+          .execute();
+        await db.schema.dropIndex("outbox_status_id").execute();
+        await db.schema.dropIndex("outbox_user_id_status").execute();
+      },
+    },
   };
 }
 

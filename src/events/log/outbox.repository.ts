@@ -41,6 +41,12 @@ export interface OutboxBacklog {
 }
 
 const MAX_ERROR_LENGTH = 500;
+/**
+ * Written into the SQL rather than bound: the indexes of pending rows are partial ("where status
+ * = 'PENDING'"), and SQLite uses a partial index only for a query whose condition names the
+ * same literal.
+ */
+const PENDING_STATUS = sql.lit<OutboxStatus>("PENDING");
 /** Namespace of the per-user transaction locks (two-int advisory keys never collide with one-bigint keys). */
 const USER_LOCK_NAMESPACE = 4_601;
 
@@ -75,7 +81,7 @@ const takeNextSequence = new PreparedQuery((db: Executor, key: { userId: string 
     .returning("last_sequence"),
 );
 const userHasPending = new PreparedQuery((db: Executor, key: { userId: string }) =>
-  db.selectFrom("outbox").select("id").where("user_id", "=", key.userId).where("status", "=", "PENDING").limit(1),
+  db.selectFrom("outbox").select("id").where("user_id", "=", key.userId).where("status", "=", PENDING_STATUS).limit(1),
 );
 
 export class OutboxRepository implements EventLog {
@@ -147,7 +153,7 @@ export class OutboxRepository implements EventLog {
       .selectFrom("outbox")
       .select("id")
       .where("user_id", "in", userIds)
-      .where("status", "=", "PENDING")
+      .where("status", "=", PENDING_STATUS)
       .limit(1)
       .executeTakeFirst();
     return row !== undefined;
@@ -194,7 +200,7 @@ export class OutboxRepository implements EventLog {
         next_attempt_at: at.toISOString(),
       }))
       .where("id", "=", id)
-      .where("status", "=", "PENDING")
+      .where("status", "=", PENDING_STATUS)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
@@ -208,12 +214,12 @@ export class OutboxRepository implements EventLog {
     const rows = await db
       .selectFrom("outbox")
       .selectAll()
-      .where("status", "=", "PENDING")
+      .where("status", "=", PENDING_STATUS)
       .where("user_id", "not in", (eb) =>
         eb
           .selectFrom("outbox")
           .select("user_id")
-          .where("status", "=", "PENDING")
+          .where("status", "=", PENDING_STATUS)
           .where("next_attempt_at", ">", now.toISOString()),
       )
       .orderBy("id")
@@ -249,7 +255,7 @@ export class OutboxRepository implements EventLog {
       .selectFrom("outbox")
       .select("id")
       .where("id", "in", ids)
-      .where("status", "=", "PENDING")
+      .where("status", "=", PENDING_STATUS)
       .execute();
     return new Set(rows.map((row) => Number(row.id)));
   }
@@ -324,6 +330,8 @@ export class OutboxRepository implements EventLog {
         .select(["id", "user_id", "sequence"])
         .where("status", "in", ["PUBLISHED", "FAILED"])
         .where("created_at", "<", before.toISOString())
+        // The age index finds the old rows without reading the young ones; ids break ties.
+        .orderBy("created_at")
         .orderBy("id")
         .limit(limit)
         .execute();
@@ -369,7 +377,7 @@ export class OutboxRepository implements EventLog {
           .select((inner) => inner.fn.min("id").as("first"))
           .as("first"),
       ])
-      .where("status", "=", "PENDING")
+      .where("status", "=", PENDING_STATUS)
       .executeTakeFirstOrThrow();
     const oldest = row.oldest as string | null;
     const newest = row.newest === null ? null : Number(row.newest);
