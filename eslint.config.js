@@ -8,7 +8,10 @@ module.exports = tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ["*.js", ".*.cjs"] }, tsconfigRootDir: __dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ["*.js", ".*.cjs", "bench/*.cjs"] },
+        tsconfigRootDir: __dirname,
+      },
     },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
