@@ -6,6 +6,7 @@
  */
 import type { Config } from "./config/config";
 import type { Database } from "./db/database";
+import { GroupCommit } from "./db/group-commit";
 import { TodoEventSubscriptions } from "./events/delivery/resumed-subscription";
 import { TodoEventFeed } from "./events/delivery/todo-event-feed";
 import { CoalescingEventPublisher } from "./events/coalescing-event-publisher";
@@ -18,7 +19,6 @@ import { PostgresAdvisoryLeadership, soleRelay } from "./events/log/relay-leader
 import { EventRetention, retentionIntervalMs } from "./events/log/retention";
 import { MeteredEventPublisher } from "./events/metered-event-publisher";
 import { IdempotencyKeyRepository } from "./events/trigger/idempotency-key.repository";
-import { GroupCommit } from "./db/group-commit";
 import { TriggerService } from "./events/trigger/trigger.service";
 import type { Services } from "./graphql/context";
 import type { Logger } from "./logging/logger";
