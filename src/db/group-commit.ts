@@ -23,6 +23,7 @@
  */
 import { sql, type Kysely } from "kysely";
 import { AppError } from "../app-error";
+import { TurnBatcher } from "../shared/turn-batcher";
 import { DatabaseUnavailableError } from "./errors";
 import type { DatabaseSchema } from "./schema";
 
@@ -50,14 +51,15 @@ interface Unit {
 }
 
 export class GroupCommit {
-  private waiting: Unit[] = [];
-  private scheduled = false;
+  private readonly turns: TurnBatcher<Unit>;
 
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
     /** Works per transaction; 1 runs each at once in a transaction of its own. */
     private readonly maxBatch: number,
-  ) {}
+  ) {
+    this.turns = new TurnBatcher(maxBatch, (batch) => void this.commit(batch));
+  }
 
   /** Runs `work` in a savepoint of the turn's transaction; resolves after the commit. */
   run<T>(work: TransactionWork<T>): Promise<T> {
@@ -96,20 +98,7 @@ export class GroupCommit {
   }
 
   private enqueue<T>(execute: Unit["execute"]): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.push({ execute, resolve, reject });
-      if (this.scheduled) return;
-      this.scheduled = true;
-      // After the current turn: every request read in this turn has asked by then.
-      setImmediate(() => {
-        this.scheduled = false;
-        const all = this.waiting;
-        this.waiting = [];
-        for (let start = 0; start < all.length; start += this.maxBatch) {
-          void this.commit(all.slice(start, start + this.maxBatch));
-        }
-      });
-    });
+    return new Promise<T>((resolve, reject) => this.turns.add({ execute, resolve, reject }));
   }
 
   private async commit(batch: readonly Unit[]): Promise<void> {

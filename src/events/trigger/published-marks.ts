@@ -7,6 +7,7 @@
  */
 import type { Kysely } from "kysely";
 import type { DatabaseSchema } from "../../db/schema";
+import { TurnBatcher } from "../../shared/turn-batcher";
 import type { OutboxRepository } from "../log/outbox.repository";
 
 interface Mark {
@@ -19,8 +20,7 @@ interface Mark {
 const MAX_BATCH = 500;
 
 export class PublishedMarks {
-  private waiting: Mark[] = [];
-  private scheduled = false;
+  private readonly turns = new TurnBatcher<Mark>(MAX_BATCH, (batch) => void this.write(batch));
 
   constructor(
     private readonly deps: {
@@ -34,20 +34,8 @@ export class PublishedMarks {
 
   /** Resolves once the row is marked; rejects when the database refused the batch it was in. */
   mark(id: number, userId: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ id, userId, settled: { resolve, reject } });
-      if (this.scheduled) return;
-      this.scheduled = true;
-      // After the current turn: every trigger answered by the same bulk publish has marked by then.
-      setImmediate(() => {
-        this.scheduled = false;
-        const batch = this.waiting;
-        this.waiting = [];
-        for (let start = 0; start < batch.length; start += MAX_BATCH) {
-          void this.write(batch.slice(start, start + MAX_BATCH));
-        }
-      });
-    });
+    // After the current turn: every trigger answered by the same bulk publish has marked by then.
+    return new Promise((resolve, reject) => this.turns.add({ id, userId, settled: { resolve, reject } }));
   }
 
   private async write(batch: readonly Mark[]): Promise<void> {
