@@ -1,13 +1,16 @@
 /**
  * The database's storage fills up under the running API: SQLite's file, then PostgreSQL's whole
  * data directory, each on a small tmpfs made here (root only; without it the suite fails with
- * the reason). Mutations fail with SERVICE_UNAVAILABLE and write nothing, reads go on, /readyz
+ * the reason). Mutations fail with SERVICE_UNAVAILABLE and write nothing, those committed
+ * together and those sent over the WebSocket alike; reads go on, /readyz
  * says why, nothing acknowledged is lost, and once the space is back mutations succeed again
  * without a restart and the relay publishes everything.
  */
+import { print } from "graphql";
 import { openDatabase, type Database } from "../../src/db/database";
 import { CreateTodoDocument, ListTodosDocument, MeDocument } from "../generated/graphql";
 import { startTempPostgres, type TempPostgres } from "../stack/postgres";
+import { runOverSocket } from "../support/graphql-ws-client";
 import { recordingLogger, type LogLine } from "../support/recording-logger";
 import { mountSizeLimitedFilesystem, type SizeLimitedFilesystem } from "../support/size-limited-filesystem";
 import { asUser, postGraphQL, startTestServer, type TestServer } from "../support/test-server";
@@ -59,6 +62,23 @@ async function createTodo(origin: string, title: string): Promise<CreateOutcome>
   const error = body.errors?.[0];
   return { code: error?.extensions?.code, reason: error?.extensions?.reason, message: error?.message ?? "" };
 }
+
+/** The same mutation over the WebSocket, which runs the same policy and error formatting. */
+async function createTodoOverSocket(origin: string, title: string): Promise<CreateOutcome> {
+  const result = await runOverSocket(origin, asUser(USER).authorization, print(CreateTodoDocument), {
+    input: { title },
+  });
+  const id = (result.data as { createTodo?: { id: number } } | null | undefined)?.createTodo?.id;
+  if (id !== undefined) return { id };
+  const error = result.errors?.[0];
+  return { code: error?.extensions?.code, reason: error?.extensions?.reason, message: error?.message ?? "" };
+}
+
+const STORAGE_FULL = {
+  code: "SERVICE_UNAVAILABLE",
+  reason: "storage_full",
+  message: "The database's storage is full; the change was not saved. Retry later",
+};
 
 async function readyz(origin: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${origin}/readyz`);
@@ -124,18 +144,47 @@ describe.each(ENGINES)("$name on a full filesystem", (engine) => {
 
     acknowledgedAfterFill = acknowledged.length - beforeFill;
     expect(refused.length).toBe(5);
-    for (const { outcome } of refused) {
-      expect(outcome).toEqual({
-        code: "SERVICE_UNAVAILABLE",
-        reason: "storage_full",
-        message: "The database's storage is full; the change was not saved. Retry later",
-      });
-    }
+    for (const { outcome } of refused) expect(outcome).toEqual(STORAGE_FULL);
     // Operators see why, as a warning with the driver's own error; nothing is logged as our fault.
     const warnings = logLines.filter((line) => line.msg === "database unavailable");
     expect(warnings).toHaveLength(5);
     expect(warnings[0]).toMatchObject({ level: 40, err: { code: engine.fullDiskCode } });
     expect(logLines.filter((line) => line.level >= 50)).toEqual([]);
+  }, 120_000);
+
+  it("refuses concurrent mutations alike, those committed together included", async () => {
+    // Sent at once, a round's mutations reach the database in one turn: on SQLite one group
+    // commit. A few may still fit in pages already allocated; none may fail in any other way.
+    let refusedRounds = 0;
+    for (let round = 0; refusedRounds < 2 && round < MAX_MUTATIONS_UNTIL_REFUSED / 6; round++) {
+      const titles = Array.from({ length: 6 }, (_, i) => `together ${round}.${i}`);
+      const outcomes = await Promise.all(titles.map((title) => createTodo(server.origin, title)));
+      for (const [index, outcome] of outcomes.entries()) {
+        if ("id" in outcome) acknowledged.push(outcome.id);
+        else {
+          expect(outcome).toEqual(STORAGE_FULL);
+          refused.push({ title: titles[index] ?? "", outcome });
+        }
+      }
+      if (outcomes.some((outcome) => !("id" in outcome))) refusedRounds += 1;
+    }
+
+    expect(refusedRounds).toBe(2);
+  }, 120_000);
+
+  it("refuses mutations over the WebSocket with the same code", async () => {
+    const overSocket: CreateOutcome[] = [];
+    for (let i = 0; overSocket.length < 2 && i < MAX_MUTATIONS_UNTIL_REFUSED; i++) {
+      const title = `over the socket ${i}`;
+      const outcome = await createTodoOverSocket(server.origin, title);
+      if ("id" in outcome) acknowledged.push(outcome.id);
+      else {
+        overSocket.push(outcome);
+        refused.push({ title, outcome });
+      }
+    }
+
+    expect(overSocket).toEqual([STORAGE_FULL, STORAGE_FULL]);
   }, 120_000);
 
   it("keeps answering reads", async () => {
