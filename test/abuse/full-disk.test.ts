@@ -2,9 +2,9 @@
  * The database's storage fills up under the running API: SQLite's file, then PostgreSQL's whole
  * data directory, each on a small tmpfs made here (root only; without it the suite fails with
  * the reason). Mutations fail with SERVICE_UNAVAILABLE and write nothing, those committed
- * together and those sent over the WebSocket alike; reads go on, /readyz
- * says why, nothing acknowledged is lost, and once the space is back mutations succeed again
- * without a restart and the relay publishes everything.
+ * together and those sent over the WebSocket alike; reads go on, /readyz says why, nothing
+ * acknowledged is lost, and once the space is back mutations succeed again without a restart
+ * and the relay publishes everything.
  */
 import { print } from "graphql";
 import { openDatabase, type Database } from "../../src/db/database";
