@@ -1,0 +1,71 @@
+/**
+ * The queries that look for pending rows read the partial indexes of pending rows (SQLite's plans).
+ * SQLite takes a partial index only for a condition that names its literal; a query that bound
+ * 'PENDING' as a parameter would still answer right, only by reading a full index or the table,
+ * so nothing else would notice.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import SqliteDatabase from "better-sqlite3";
+import { openDatabase, type Database } from "../../../../src/db/database";
+import { OutboxRepository } from "../../../../src/events/log/outbox.repository";
+
+describe("the pending rows' partial indexes", () => {
+  let dir: string;
+  let database: Database;
+  let inspector: SqliteDatabase.Database;
+  const prepared: string[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "todo-pending-indexes-"));
+    const path = join(dir, "todos.db");
+    database = await openDatabase(`sqlite:${path}`);
+    inspector = new SqliteDatabase(path, { readonly: true });
+    const prepare = SqliteDatabase.prototype.prepare;
+    jest.spyOn(SqliteDatabase.prototype, "prepare").mockImplementation(function (this: SqliteDatabase.Database, text) {
+      if (this !== inspector) prepared.push(text);
+      return prepare.call(this, text);
+    });
+  });
+  afterAll(async () => {
+    jest.restoreAllMocks();
+    inspector.close();
+    await database.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The plan SQLite chooses for the statement the call prepared (the statement cache prepares each text once). */
+  async function planOf(call: () => Promise<unknown>): Promise<string> {
+    prepared.length = 0;
+    await call();
+    const text = prepared.find((sqlText) => /"outbox"/.test(sqlText));
+    if (text === undefined) throw new Error("the call prepared no statement on the outbox");
+    const parameters = (text.match(/\?/g) ?? []).map(() => "x");
+    const rows = inspector.prepare(`explain query plan ${text}`).all(...parameters) as { detail: string }[];
+    return rows.map((row) => row.detail).join(" | ");
+  }
+
+  const log = new OutboxRepository("sqlite");
+  const now = new Date("2026-12-01T12:00:00.000Z");
+
+  it("a user's pending check", async () => {
+    expect(await planOf(() => log.hasPending(database.db, "alice"))).toMatch(/outbox_pending_user_id/);
+  });
+
+  it("the pending check of several users", async () => {
+    expect(await planOf(() => log.anyPending(database.db, ["alice", "bob"]))).toMatch(/outbox_pending_user_id/);
+  });
+
+  it("the relay's queue", async () => {
+    expect(await planOf(() => log.due(database.db, 100, now))).toMatch(/SCAN outbox USING INDEX outbox_pending_id/);
+  });
+
+  it("the backlog the metrics and /readyz report", async () => {
+    expect(await planOf(() => log.backlog(database.db, now))).toMatch(/outbox_pending_id/);
+  });
+
+  it("retention, which walks the age index", async () => {
+    expect(await planOf(() => log.prune(database.db, now, 10))).toMatch(/SEARCH outbox USING INDEX outbox_created_at/);
+  });
+});
