@@ -5,17 +5,13 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { spawnApi, type ApiProcess } from "../support/api-process";
+import { PRODUCTION_ENV, spawnApi, type ApiProcess } from "../support/api-process";
 
 const BUILT_ENTRY = resolve(__dirname, "../../dist/src/main.js");
 const SHUTDOWN_TIMEOUT_MS = 3000;
 
 const PRODUCTION = {
-  NODE_ENV: "production",
-  JWT_SECRET: "a-production-secret-of-at-least-32-bytes",
-  PORT: "0",
-  HOST: "127.0.0.1",
-  DATABASE_URL: "sqlite::memory:",
+  ...PRODUCTION_ENV,
   ALLOW_UNAUTHENTICATED_DELIVERIES: "true",
   SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
   // Nothing to publish here; the relay would only log that the sidecar is missing.

@@ -1,13 +1,5 @@
 /** The real entry point in production: it refuses to start with an unauthenticated delivery route. */
-import { spawnApi, type ApiProcess } from "../support/api-process";
-
-const PRODUCTION = {
-  NODE_ENV: "production",
-  JWT_SECRET: "a-production-secret-of-at-least-32-bytes",
-  PORT: "0",
-  HOST: "127.0.0.1",
-  DATABASE_URL: "sqlite::memory:",
-};
+import { PRODUCTION_ENV as PRODUCTION, spawnApi, type ApiProcess } from "../support/api-process";
 
 /** pino's number for the warn level. */
 const WARN_LEVEL = 40;

@@ -8,6 +8,15 @@ import { resolve } from "node:path";
 
 const REPOSITORY_ROOT = resolve(__dirname, "../..");
 
+/** The least a production start needs: a real secret, an ephemeral port, an in-memory database. */
+export const PRODUCTION_ENV: Readonly<Record<string, string>> = {
+  NODE_ENV: "production",
+  JWT_SECRET: "a-production-secret-of-at-least-32-bytes",
+  PORT: "0",
+  HOST: "127.0.0.1",
+  DATABASE_URL: "sqlite::memory:",
+};
+
 export interface ApiProcess {
   readonly child: ChildProcess;
   /** Everything written to stderr so far. */
