@@ -4,16 +4,21 @@
  * PUBLISHED mark after them, in transactions of `--group` triggers. The database is made by the
  * product's migrations and filled with published rows first, so the indexes have the size they
  * have after a while in service. `--indexes full` puts back the indexes of every row that the
- * partial indexes of pending rows replaced, for the comparison.
+ * partial indexes of pending rows replaced, for the comparison. Event ids are the product's own
+ * (time-ordered, version 7); `--event-ids v4` makes them random, as they were before. `--pragmas`
+ * runs extra PRAGMA statements first (";"-separated), to try SQLite's settings.
  *
  *   npx ts-node --transpile-only bench/micro/trigger-statements.ts [--group 16] [--indexes partial|full]
+ *     [--event-ids v7|v4] [--pragmas "cache_size=-16000"]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { randomUUID } from "node:crypto";
 import SqliteDatabase from "better-sqlite3";
 import { openDatabase } from "../../src/db/database";
+import { newEventId } from "../../src/events/todo-event";
 
 const { values } = parseArgs({
   options: {
@@ -22,6 +27,8 @@ const { values } = parseArgs({
     users: { type: "string", default: "64" },
     "rows-per-user": { type: "string", default: "1000" },
     triggers: { type: "string", default: "20000" },
+    pragmas: { type: "string", default: "" },
+    "event-ids": { type: "string", default: "v7" },
   },
 });
 
@@ -33,6 +40,7 @@ async function main(): Promise<void> {
     const db = new SqliteDatabase(path);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
+    for (const pragma of values.pragmas.split(";").filter((text) => text !== "")) db.pragma(pragma);
     if (values.indexes === "full") {
       db.exec("drop index outbox_pending_id; drop index outbox_pending_user_id");
       db.exec("create index outbox_status_id on outbox (status, id)");
@@ -41,19 +49,20 @@ async function main(): Promise<void> {
     const statements = prepare(db);
     const users = Array.from({ length: Number(values.users) }, (_, index) => `user-${index}`);
     const taskOf = new Map(users.map((user) => [user, Number(statements.insertTodo.run(user).lastInsertRowid)]));
-    let eventNumber = 0;
+    const nextEventId = values["event-ids"] === "v4" ? randomUUID : newEventId;
     const append = (user: string): number => {
       statements.owned.get(user, taskOf.get(user));
       statements.pending.get(user, 1);
       const { last_sequence: sequence } = statements.nextSequence.get(user) as { last_sequence: number };
       const now = new Date().toISOString();
+      const eventId = nextEventId();
       const payload = JSON.stringify({
-        event_id: `e-${eventNumber}`,
+        event_id: eventId,
         action: "task_nudged",
         task_id: 1,
         user_id: user,
       });
-      const row = statements.insertEvent.get(`e-${eventNumber++}`, user, taskOf.get(user), payload, now, now, sequence);
+      const row = statements.insertEvent.get(eventId, user, taskOf.get(user), payload, now, now, sequence);
       return (row as { id: number }).id;
     };
     const markAll = db.transaction((ids: number[]) => {
@@ -76,7 +85,7 @@ async function main(): Promise<void> {
     const spent = process.cpuUsage(start);
     const perTrigger = (spent.user + spent.system) / (batches * group);
     process.stdout.write(
-      `indexes ${values.indexes}, groups of ${group}: ${perTrigger.toFixed(1)} µs CPU per trigger\n`,
+      `indexes ${values.indexes}, event ids ${values["event-ids"]}, groups of ${group}: ${perTrigger.toFixed(1)} µs CPU per trigger\n`,
     );
     db.close();
   } finally {

@@ -38,7 +38,8 @@ export function todoEventPayloadSchema(): JsonSchema {
         format: "uuid",
         description:
           "Unique per event and kept by every redelivery and every retried publish: drop duplicates by it. " +
-          "The CloudEvent `id` is the same value.",
+          "The CloudEvent `id` is the same value. New events get version 7 (time-ordered) UUIDs; read the id " +
+          "as opaque, and order a user's events by `sequence`.",
       },
       sequence: {
         type: "integer",

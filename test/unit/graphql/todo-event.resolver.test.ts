@@ -1,7 +1,7 @@
 import { MeDocument, TriggerTodoEventDocument } from "../../generated/graphql";
 import { createGraphQLHarness, onlyErrorCode, type GraphQLHarness } from "../../support/graphql-harness";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe("triggerTodoEvent", () => {
   let harness: GraphQLHarness;
