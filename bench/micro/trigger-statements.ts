@@ -5,11 +5,12 @@
  * product's migrations and filled with published rows first, so the indexes have the size they
  * have after a while in service. `--indexes full` puts back the indexes of every row that the
  * partial indexes of pending rows replaced, for the comparison. Event ids are the product's own
- * (time-ordered, version 7); `--event-ids v4` makes them random, as they were before. `--pragmas`
- * runs extra PRAGMA statements first (";"-separated), to try SQLite's settings.
+ * (time-ordered, version 7); `--event-ids v4` makes them random, as they were before. `--sql` runs
+ * statements of its own first, to try SQLite's settings or an index (`"pragma cache_size = -16000"`,
+ * `"create index outbox_user_id_id on outbox (user_id, id)"`).
  *
  *   npx ts-node --transpile-only bench/micro/trigger-statements.ts [--group 16] [--indexes partial|full]
- *     [--event-ids v7|v4] [--pragmas "cache_size=-16000"]
+ *     [--event-ids v7|v4] [--sql "..."]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,7 +28,7 @@ const { values } = parseArgs({
     users: { type: "string", default: "64" },
     "rows-per-user": { type: "string", default: "1000" },
     triggers: { type: "string", default: "20000" },
-    pragmas: { type: "string", default: "" },
+    sql: { type: "string", default: "" },
     "event-ids": { type: "string", default: "v7" },
   },
 });
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
     const db = new SqliteDatabase(path);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
-    for (const pragma of values.pragmas.split(";").filter((text) => text !== "")) db.pragma(pragma);
+    if (values.sql !== "") db.exec(values.sql);
     if (values.indexes === "full") {
       db.exec("drop index outbox_pending_id; drop index outbox_pending_user_id");
       db.exec("create index outbox_status_id on outbox (status, id)");

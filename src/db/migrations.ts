@@ -136,6 +136,14 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropIndex("outbox_user_id_status").execute();
       },
     },
+    "2026-12-01-004-drop-outbox-user-id-id": {
+      // A user's history is read by (user_id, sequence), the unique index replays already use, in
+      // the same order: a user's ids and sequences rise together. The index by (user_id, id) only
+      // cost every append one more entry, on one page per user of the commit.
+      async up(db: Kysely<unknown>) {
+        await db.schema.dropIndex("outbox_user_id_id").execute();
+      },
+    },
   };
 }
 

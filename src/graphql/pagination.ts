@@ -1,4 +1,4 @@
-/** Relay-style cursors: opaque to clients, an id underneath. */
+/** Relay-style cursors: opaque to clients, a number underneath (a todo's id, an event's sequence). */
 import { Field, ObjectType, type ClassType } from "type-graphql";
 import { InvalidInputError } from "../app-error";
 import type { Page } from "../shared/page";
@@ -16,7 +16,7 @@ export function encodeCursor(kind: string, id: number): string {
   return Buffer.from(`${kind}:${id}`, "utf8").toString("base64url");
 }
 
-/** The id inside a cursor of this kind; anything else is BAD_USER_INPUT naming `after`. */
+/** The number inside a cursor of this kind; anything else is BAD_USER_INPUT naming `after`. */
 export function decodeCursor(kind: string, cursor: string | null | undefined): number | undefined {
   if (cursor === null || cursor === undefined) return undefined;
   const match = new RegExp(`^${kind}:(\\d{1,15})$`).exec(Buffer.from(cursor, "base64url").toString("utf8"));
@@ -63,14 +63,14 @@ export function connectionTypes<TNode extends object>(
   return ConnectionType;
 }
 
-/** A page of items as a connection whose cursors are the items' ids. */
+/** A page of items as a connection whose cursors hold the number `keyOf` gives each item. */
 export function connectionOf<TItem, TNode>(
   kind: string,
   page: Page<TItem>,
-  idOf: (item: TItem) => number,
+  keyOf: (item: TItem) => number,
   nodeOf: (item: TItem) => TNode,
 ): Connection<TNode> {
-  const ids = page.items.map(idOf);
+  const ids = page.items.map(keyOf);
   return {
     edges: page.items.map((item, index) => ({ cursor: encodeCursor(kind, ids[index]), node: nodeOf(item) })),
     pageInfo: pageInfo(kind, ids, page.hasNextPage),

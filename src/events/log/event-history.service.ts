@@ -14,10 +14,11 @@ export class EventHistoryService {
   async page(
     user: AuthenticatedUser,
     first: number | null | undefined,
-    afterId: number | undefined,
+    /** The sequence of the last event of the previous page. */
+    afterSequence: number | undefined,
   ): Promise<Page<OutboxRecord>> {
     const limit = pageSizeOf(first);
-    const rows = await this.outbox.history(this.db, user.id, limit + 1, afterId);
+    const rows = await this.outbox.history(this.db, user.id, limit + 1, afterSequence);
     return { items: rows.slice(0, limit), hasNextPage: rows.length > limit };
   }
 }

@@ -284,10 +284,11 @@ export class OutboxRepository implements EventLog {
   }
 
   /** A user's events, newest first; `afterId` (the cursor) keeps those after it in that order, with smaller ids. */
-  async history(db: Executor, userId: string, limit: number, afterId?: number): Promise<OutboxRecord[]> {
+  /** Newest first, by the user's sequence (its unique index); `beforeSequence` continues a page. */
+  async history(db: Executor, userId: string, limit: number, beforeSequence?: number): Promise<OutboxRecord[]> {
     let select = db.selectFrom("outbox").selectAll().where("user_id", "=", userId);
-    if (afterId !== undefined) select = select.where("id", "<", afterId);
-    const rows = await select.orderBy("id", "desc").limit(limit).execute();
+    if (beforeSequence !== undefined) select = select.where("sequence", "<", beforeSequence);
+    const rows = await select.orderBy("sequence", "desc").limit(limit).execute();
     return rows.map(toRecord);
   }
 

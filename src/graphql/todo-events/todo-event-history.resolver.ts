@@ -4,7 +4,11 @@ import { connectionOf, decodeCursor, type Connection } from "../pagination";
 import { todoEventOfRecord } from "./todo-event.mapper";
 import { TodoEventConnection, type TodoEvent } from "./todo-event.type";
 
-const CURSOR_KIND = "event";
+/**
+ * A cursor holds the event's sequence: the history is read by the user's sequence index. Cursors
+ * of the earlier kind ("event", an outbox id) are refused as invalid rather than misread.
+ */
+const CURSOR_KIND = "event-sequence";
 
 @Resolver()
 export class TodoEventHistoryResolver {
@@ -20,6 +24,6 @@ export class TodoEventHistoryResolver {
       first,
       decodeCursor(CURSOR_KIND, after),
     );
-    return connectionOf(CURSOR_KIND, page, (record) => record.id, todoEventOfRecord);
+    return connectionOf(CURSOR_KIND, page, (record) => record.sequence, todoEventOfRecord);
   }
 }

@@ -87,6 +87,28 @@ describe("todo resolvers", () => {
     expect(forged.errors?.[0].extensions?.field).toBe("after");
   });
 
+  it("pages todoEvents by the caller's sequence, and refuses a cursor of the earlier kind (an outbox id)", async () => {
+    // Bob's events between Alice's: her events' outbox ids are not her sequences.
+    for (const title of ["one", "two", "three"]) {
+      await create("bob", { title: `bob's ${title}` });
+      await create("alice", { title });
+    }
+    const history = (after?: string | null) =>
+      harness.execute(TodoEventHistoryDocument, { first: 2, ...(after ? { after } : {}) }, "alice");
+
+    const first = await history();
+    const rest = await history(first.data!.todoEvents.pageInfo.endCursor);
+    const earlierKind = await history(Buffer.from("event:4").toString("base64url"));
+
+    const titles = (page: typeof first) => page.data!.todoEvents.edges.map((edge) => edge.node.details.title);
+    expect(titles(first)).toEqual(["three", "two"]);
+    expect(first.data!.todoEvents.pageInfo.hasNextPage).toBe(true);
+    expect(titles(rest)).toEqual(["one"]);
+    expect(rest.data!.todoEvents.pageInfo.hasNextPage).toBe(false);
+    expect(onlyErrorCode(earlierKind)).toBe("BAD_USER_INPUT");
+    expect(earlierKind.errors?.[0].extensions?.field).toBe("after");
+  });
+
   it("updates, completes and deletes, and shows the events in todoEvents with their status", async () => {
     const id = (await create("alice", { title: "draft" })).data!.createTodo.id;
     await harness.execute(UpdateTodoDocument, { id, input: { title: "final", priority: "HIGH" } }, "alice");

@@ -194,14 +194,19 @@ describe.each(DIALECTS)("the event log on %s", (dialect) => {
       ]);
     });
 
-    it("pages through the history newest first, after a cursor", async () => {
+    it("pages through the history newest first, after the last sequence of the page before", async () => {
       const { services } = running(instanceOn(database));
+      // Bob's events between Alice's make her rows' ids differ from her sequences.
+      const bobs = await services.todos.create(bob, { title: "fix the gate" });
       const todo = await services.todos.create(alice, { title: "call the plumber" });
+      await services.triggers.trigger(bob, { taskId: bobs.id, action: "reminder_sent" }, request);
       await services.triggers.trigger(alice, { taskId: todo.id, action: "reminder_sent" }, request);
+      await services.triggers.trigger(bob, { taskId: bobs.id, action: "shared" }, request);
       await services.triggers.trigger(alice, { taskId: todo.id, action: "shared" }, request);
 
       const first = await services.eventHistory.page(alice, 2, undefined);
-      const rest = await services.eventHistory.page(alice, 2, first.items.at(-1)?.id);
+      expect(first.items.map((record) => record.id)).not.toEqual(first.items.map((record) => record.sequence));
+      const rest = await services.eventHistory.page(alice, 2, first.items.at(-1)?.sequence);
 
       expect(first.items.map((record) => record.sequence)).toEqual([3, 2]);
       expect(first.hasNextPage).toBe(true);

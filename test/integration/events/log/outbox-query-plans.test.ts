@@ -2,7 +2,8 @@
  * The queries that look for pending rows read the partial indexes of pending rows (SQLite's plans).
  * SQLite takes a partial index only for a condition that names its literal; a query that bound
  * 'PENDING' as a parameter would still answer right, only by reading a full index or the table,
- * so nothing else would notice.
+ * so nothing else would notice. Retention and a user's history have their plans pinned too: each
+ * has one index written for it, and a wrong plan would read every row.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,14 +12,14 @@ import SqliteDatabase from "better-sqlite3";
 import { openDatabase, type Database } from "../../../../src/db/database";
 import { OutboxRepository } from "../../../../src/events/log/outbox.repository";
 
-describe("the pending rows' partial indexes", () => {
+describe("the outbox queries' indexes", () => {
   let dir: string;
   let database: Database;
   let inspector: SqliteDatabase.Database;
   const prepared: string[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "todo-pending-indexes-"));
+    dir = mkdtempSync(join(tmpdir(), "todo-outbox-query-plans-"));
     const path = join(dir, "todos.db");
     database = await openDatabase(`sqlite:${path}`);
     inspector = new SqliteDatabase(path, { readonly: true });
@@ -63,6 +64,12 @@ describe("the pending rows' partial indexes", () => {
 
   it("the backlog the metrics and /readyz report", async () => {
     expect(await planOf(() => log.backlog(database.db, now))).toMatch(/outbox_pending_id/);
+  });
+
+  it("a user's history, which reads the index of the user's sequences", async () => {
+    expect(await planOf(() => log.history(database.db, "alice", 21, 40))).toMatch(
+      /SEARCH outbox USING INDEX outbox_user_id_sequence \(user_id=\? AND sequence<\?\)/,
+    );
   });
 
   it("retention, which walks the age index", async () => {
