@@ -283,8 +283,7 @@ export class OutboxRepository implements EventLog {
       .execute();
   }
 
-  /** A user's events, newest first; `afterId` (the cursor) keeps those after it in that order, with smaller ids. */
-  /** Newest first, by the user's sequence (its unique index); `beforeSequence` continues a page. */
+  /** A user's events, newest first, by sequence (its unique index); `beforeSequence` continues a page. */
   async history(db: Executor, userId: string, limit: number, beforeSequence?: number): Promise<OutboxRecord[]> {
     let select = db.selectFrom("outbox").selectAll().where("user_id", "=", userId);
     if (beforeSequence !== undefined) select = select.where("sequence", "<", beforeSequence);
