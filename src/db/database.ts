@@ -5,11 +5,12 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from "kysely";
+import { Kysely, Migrator, PostgresDialect } from "kysely";
 import { Pool, types } from "pg";
 import { parseDatabaseUrl, type DatabaseLocation } from "./database-url";
 import { faultAwareDialect } from "./fault-aware-dialect";
 import { migrationProvider } from "./migrations";
+import { LimitCastingSqliteDialect } from "./sqlite-limit-cast";
 import { withStatementCache } from "./sqlite-statement-cache";
 import type { DatabaseSchema } from "./schema";
 import { StorageStatus } from "./storage-status";
@@ -57,7 +58,7 @@ function openSqlite(path: string): Database {
   sqlite.pragma("busy_timeout = 5000");
   const storage = new StorageStatus();
   const db = new Kysely<DatabaseSchema>({
-    dialect: faultAwareDialect(new SqliteDialect({ database: withStatementCache(sqlite) }), storage),
+    dialect: faultAwareDialect(new LimitCastingSqliteDialect({ database: withStatementCache(sqlite) }), storage),
   });
   return { db, dialect: "sqlite", storage, close: () => db.destroy() };
 }

@@ -12,8 +12,8 @@ export class PageInfo {
   endCursor!: string | null;
 }
 
-export function encodeCursor(kind: string, id: number): string {
-  return Buffer.from(`${kind}:${id}`, "utf8").toString("base64url");
+export function encodeCursor(kind: string, key: number): string {
+  return Buffer.from(`${kind}:${key}`, "utf8").toString("base64url");
 }
 
 /** The number inside a cursor of this kind; anything else is BAD_USER_INPUT naming `after`. */
@@ -24,8 +24,8 @@ export function decodeCursor(kind: string, cursor: string | null | undefined): n
   return Number(match[1]);
 }
 
-export function pageInfo(kind: string, ids: readonly number[], hasNextPage: boolean): PageInfo {
-  return { hasNextPage, endCursor: ids.length === 0 ? null : encodeCursor(kind, ids[ids.length - 1]) };
+export function pageInfo(kind: string, keys: readonly number[], hasNextPage: boolean): PageInfo {
+  return { hasNextPage, endCursor: keys.length === 0 ? null : encodeCursor(kind, keys[keys.length - 1]) };
 }
 
 export interface Edge<TNode> {
@@ -70,9 +70,9 @@ export function connectionOf<TItem, TNode>(
   keyOf: (item: TItem) => number,
   nodeOf: (item: TItem) => TNode,
 ): Connection<TNode> {
-  const ids = page.items.map(keyOf);
+  const keys = page.items.map(keyOf);
   return {
-    edges: page.items.map((item, index) => ({ cursor: encodeCursor(kind, ids[index]), node: nodeOf(item) })),
-    pageInfo: pageInfo(kind, ids, page.hasNextPage),
+    edges: page.items.map((item, index) => ({ cursor: encodeCursor(kind, keys[index]), node: nodeOf(item) })),
+    pageInfo: pageInfo(kind, keys, page.hasNextPage),
   };
 }

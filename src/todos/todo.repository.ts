@@ -3,7 +3,6 @@ import { sql, type Insertable, type Kysely, type Selectable } from "kysely";
 import { PreparedQuery } from "../db/prepared-query";
 import type { DatabaseSchema, TodosTable } from "../db/schema";
 import type { Priority, Todo } from "./todo";
-import { rowLimit } from "../db/row-limit";
 
 export type Executor = Kysely<DatabaseSchema>;
 
@@ -135,7 +134,7 @@ export class TodoRepository {
       );
     }
     if (query.afterId !== undefined) select = select.where("id", "<", query.afterId);
-    const rows = await select.orderBy("id", "desc").limit(rowLimit(query.limit)).execute();
+    const rows = await select.orderBy("id", "desc").limit(query.limit).execute();
     return rows.map(toTodo);
   }
 }

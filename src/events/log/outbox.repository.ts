@@ -10,7 +10,6 @@ import { PreparedQuery } from "../../db/prepared-query";
 import type { DatabaseSchema, OutboxTable } from "../../db/schema";
 import type { TodoEventDraft, TodoEventPayload } from "../todo-event";
 import type { AppendOptions, AppendedEvent, EventLog } from "./event-log";
-import { rowLimit } from "../../db/row-limit";
 
 type Executor = Kysely<DatabaseSchema>;
 
@@ -82,12 +81,7 @@ const takeNextSequence = new PreparedQuery((db: Executor, key: { userId: string 
     .returning("last_sequence"),
 );
 const userHasPending = new PreparedQuery((db: Executor, key: { userId: string }) =>
-  db
-    .selectFrom("outbox")
-    .select("id")
-    .where("user_id", "=", key.userId)
-    .where("status", "=", PENDING_STATUS)
-    .limit(rowLimit(1)),
+  db.selectFrom("outbox").select("id").where("user_id", "=", key.userId).where("status", "=", PENDING_STATUS).limit(1),
 );
 
 export class OutboxRepository implements EventLog {
@@ -160,7 +154,7 @@ export class OutboxRepository implements EventLog {
       .select("id")
       .where("user_id", "in", userIds)
       .where("status", "=", PENDING_STATUS)
-      .limit(rowLimit(1))
+      .limit(1)
       .executeTakeFirst();
     return row !== undefined;
   }
@@ -229,7 +223,7 @@ export class OutboxRepository implements EventLog {
           .where("next_attempt_at", ">", now.toISOString()),
       )
       .orderBy("id")
-      .limit(rowLimit(limit))
+      .limit(limit)
       .execute();
     return rows.map(toRecord);
   }
@@ -293,7 +287,7 @@ export class OutboxRepository implements EventLog {
   async history(db: Executor, userId: string, limit: number, beforeSequence?: number): Promise<OutboxRecord[]> {
     let select = db.selectFrom("outbox").selectAll().where("user_id", "=", userId);
     if (beforeSequence !== undefined) select = select.where("sequence", "<", beforeSequence);
-    const rows = await select.orderBy("sequence", "desc").limit(rowLimit(limit)).execute();
+    const rows = await select.orderBy("sequence", "desc").limit(limit).execute();
     return rows.map(toRecord);
   }
 
@@ -310,7 +304,7 @@ export class OutboxRepository implements EventLog {
       .where("sequence", ">", afterSequence)
       .where("status", "!=", "FAILED")
       .orderBy("sequence")
-      .limit(rowLimit(limit))
+      .limit(limit)
       .execute();
     return rows.map(toRecord);
   }
@@ -339,7 +333,7 @@ export class OutboxRepository implements EventLog {
         // The age index finds the old rows without reading the young ones; ids break ties.
         .orderBy("created_at")
         .orderBy("id")
-        .limit(rowLimit(limit))
+        .limit(limit)
         .execute();
       if (victims.length === 0) return 0;
       await trx

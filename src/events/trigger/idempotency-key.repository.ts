@@ -5,7 +5,6 @@
  */
 import type { Kysely } from "kysely";
 import type { DatabaseSchema } from "../../db/schema";
-import { rowLimit } from "../../db/row-limit";
 
 type Executor = Kysely<DatabaseSchema>;
 
@@ -59,7 +58,7 @@ export class IdempotencyKeyRepository {
             .selectFrom("idempotency_keys")
             .select(["user_id", "idempotency_key"])
             .where("expires_at", "<=", now.toISOString())
-            .limit(rowLimit(limit))
+            .limit(limit)
             .$asTuple("user_id", "idempotency_key"),
         ),
       )
