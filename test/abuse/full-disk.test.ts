@@ -55,12 +55,18 @@ const ENGINES: readonly Engine[] = [
 
 type CreateOutcome = { readonly id: number } | { readonly code: unknown; readonly reason: unknown; message: string };
 
+/** A created todo's id, or the first error's code, reason and message, whichever transport answered. */
+function outcomeOf(
+  id: number | undefined,
+  error: { readonly message?: string; readonly extensions?: Record<string, unknown> } | undefined,
+): CreateOutcome {
+  if (id !== undefined) return { id };
+  return { code: error?.extensions?.code, reason: error?.extensions?.reason, message: error?.message ?? "" };
+}
+
 async function createTodo(origin: string, title: string): Promise<CreateOutcome> {
   const { body } = await postGraphQL(origin, CreateTodoDocument, { input: { title } }, asUser(USER));
-  const id = body.data?.createTodo.id;
-  if (id !== undefined) return { id };
-  const error = body.errors?.[0];
-  return { code: error?.extensions?.code, reason: error?.extensions?.reason, message: error?.message ?? "" };
+  return outcomeOf(body.data?.createTodo.id, body.errors?.[0]);
 }
 
 /** The same mutation over the WebSocket, which runs the same policy and error formatting. */
@@ -68,10 +74,8 @@ async function createTodoOverSocket(origin: string, title: string): Promise<Crea
   const result = await runOverSocket(origin, asUser(USER).authorization, print(CreateTodoDocument), {
     input: { title },
   });
-  const id = (result.data as { createTodo?: { id: number } } | null | undefined)?.createTodo?.id;
-  if (id !== undefined) return { id };
-  const error = result.errors?.[0];
-  return { code: error?.extensions?.code, reason: error?.extensions?.reason, message: error?.message ?? "" };
+  const data = result.data as { createTodo?: { id: number } } | null | undefined;
+  return outcomeOf(data?.createTodo?.id, result.errors?.[0]);
 }
 
 const STORAGE_FULL = {
