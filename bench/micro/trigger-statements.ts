@@ -100,7 +100,10 @@ function prepare(db: SqliteDatabase.Database) {
       "insert into todos (user_id, title, completed, priority, created_at, updated_at) values (?, 'bench', 0, 'LOW', '2026-12-01', '2026-12-01')",
     ),
     owned: db.prepare('select "id" from "todos" where "user_id" = ? and "id" = ?'),
-    pending: db.prepare(`select "id" from "outbox" where "user_id" = ? and "status" = 'PENDING' limit ?`),
+    // The LIMIT as the product's SQLite compiler writes it (src/db/sqlite-limit-cast.ts).
+    pending: db.prepare(
+      `select "id" from "outbox" where "user_id" = ? and "status" = 'PENDING' limit cast(? as integer)`,
+    ),
     nextSequence: db.prepare(
       'insert into "user_sequences" ("user_id", "last_sequence", "pruned_through") values (?, 1, 0) ' +
         'on conflict ("user_id") do update set "last_sequence" = user_sequences.last_sequence + 1 returning "last_sequence"',
